@@ -1,0 +1,102 @@
+"""boto3 clients for either target, one retry policy, and botocore errors in the kit's terms.
+
+On ``aws`` boto3 finds credentials and endpoints the usual way. On ``local`` every client points
+at the local cloud with the local cloud's own keys, so the user's real credentials never reach it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+from .errors import AwsAccessError, CredentialsError, QuotaError
+
+if TYPE_CHECKING:
+    import boto3
+
+    from .config import Settings
+
+RETRY_CONFIG = {"max_attempts": 8, "mode": "standard"}
+
+_HINTS = {
+    "AccessDenied": "the caller lacks a permission; run `kfsm-lab doctor` to see which identity is used",
+    "AccessDeniedException": "the caller lacks a permission; run `kfsm-lab doctor` to see which identity is used",
+    "ExpiredToken": "your session expired; refresh your credentials (aws sso login / new keys)",
+    "ExpiredTokenException": "your session expired; refresh your credentials (aws sso login / new keys)",
+    "InvalidClientTokenId": "the access key is unknown; check AWS_ACCESS_KEY_ID or your profile",
+    "UnrecognizedClientException": "the access key is unknown; check AWS_ACCESS_KEY_ID or your profile",
+    "SignatureDoesNotMatch": "the secret key does not match the access key (a stray newline or space?)",
+    "ThrottlingException": "AWS is throttling this account; wait a minute and re-run, it resumes",
+    "ResourceLimitExceeded": "an account quota is too low: request an increase in Service Quotas "
+                             "(SageMaker) or pick a smaller instance type",
+    "NoSuchBucket": "the bucket does not exist; run `kfsm-lab setup bucket`",
+}
+
+
+def botocore_config(**extra: Any):
+    from botocore.config import Config
+
+    return Config(retries=dict(RETRY_CONFIG), user_agent_extra=f"kfsm-lab/{__version__}", **extra)
+
+
+def session(settings: Settings) -> boto3.Session:
+    """A boto3 session for the settings' target and region."""
+    import boto3
+
+    if settings.target == "local":
+        from .localcloud import ensure_running
+
+        info = ensure_running()
+        return boto3.Session(aws_access_key_id=info.access_key_id,
+                             aws_secret_access_key=info.secret_access_key,
+                             region_name=settings.region)
+    return boto3.Session(region_name=settings.region)
+
+
+def client(settings: Settings, service: str, session_: boto3.Session | None = None, **kwargs: Any):
+    """A client for ``service`` with standard retries; on local, pointed at the local cloud."""
+    sess = session_ or session(settings)
+    if settings.target == "local":
+        from .localcloud import ensure_running
+
+        kwargs.setdefault("endpoint_url", ensure_running().endpoint_url)
+    kwargs.setdefault("config", botocore_config())
+    return sess.client(service, **kwargs)
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The AWS error code of a ClientError, else None."""
+    resp = getattr(exc, "response", None)
+    if isinstance(resp, dict):
+        return resp.get("Error", {}).get("Code")
+    return None
+
+
+def translate(exc: BaseException, what: str = "") -> Exception:
+    """Turn a botocore exception into the kit's error with a hint; others pass through."""
+    from botocore.exceptions import (
+        ClientError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+        PartialCredentialsError,
+    )
+
+    prefix = f"{what}: " if what else ""
+    if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
+        return CredentialsError(prefix + "no AWS credentials were found",
+                                "set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, run `aws configure`, "
+                                "or use the local target (--target local)")
+    if isinstance(exc, NoRegionError):
+        return AwsAccessError(prefix + "no AWS region is set", "pass --region or set KFSM_REGION")
+    if isinstance(exc, EndpointConnectionError):
+        return AwsAccessError(prefix + f"could not reach {exc.kwargs.get('endpoint_url')}",
+                              "check the network; on the local target run `kfsm-lab local status`")
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        code = err.get("Code", "Unknown")
+        op = getattr(exc, "operation_name", None)
+        msg = f"{prefix}{op or 'AWS call'} failed with {code}: {err.get('Message', '')}".rstrip(": ")
+        cls = QuotaError if code == "ResourceLimitExceeded" else AwsAccessError
+        return cls(msg, _HINTS.get(code), code=code, operation=op)
+    return exc  # type: ignore[return-value]

@@ -1,0 +1,91 @@
+"""``kfsm-lab``: the command line. Subcommands load lazily so ``--help`` stays fast."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from typing import Any
+
+import click
+
+from .._version import __version__
+
+# name -> "module:attribute"; later features add their line here.
+COMMANDS: dict[str, str] = {
+    "config": "kfsm_lab.cli.config_cmd:config",
+}
+
+HELP = {
+    "config": "Show the resolved settings.",
+    "local": "Start, inspect and stop the local cloud.",
+    "setup": "Create the IAM user, role, secret, bucket and data (idempotent).",
+    "doctor": "Check credentials, role, bucket, data, secret and KFP; say how to fix each failure.",
+    "pipeline": "Compile, run, watch and cancel the MNIST pipeline.",
+    "predict": "Ask the endpoint for predictions and report held-out accuracy.",
+    "cleanup": "Delete what the kit created so nothing keeps billing.",
+    "run": "Run the whole exercise headless (papermill) on the local target by default.",
+    "notebooks": "List, inspect and run the bundled notebooks.",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Short help without importing every subcommand module.
+        rows = [(n, HELP.get(n, "")) for n in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def emit(data: Any, as_json: bool, text: str | None = None) -> None:
+    """Print ``data`` as JSON or ``text`` for people."""
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str))
+    else:
+        click.echo(text if text is not None else data)
+
+
+def fail(exc: BaseException, as_json: bool = False) -> None:
+    """Print a kit error (message + hint) and exit 1 — never a traceback for expected errors."""
+    from ..errors import KfsmError
+
+    if as_json and isinstance(exc, KfsmError):
+        click.echo(json.dumps(exc.to_dict(), indent=2))
+    else:
+        click.echo(f"error: {exc}", err=True)
+    sys.exit(1)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kfsm-lab")
+def main() -> None:
+    """kfsm-lab: the Kubeflow Pipelines + SageMaker MNIST exercise, on AWS or on a local cloud."""
+
+
+def run() -> None:
+    """Console entry point that turns kit errors into one clear line and exit status 1."""
+    from ..errors import KfsmError
+
+    try:
+        main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except KfsmError as exc:
+        fail(exc)
