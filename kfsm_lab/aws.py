@@ -72,8 +72,28 @@ def error_code(exc: BaseException) -> str | None:
     return None
 
 
-def translate(exc: BaseException, what: str = "") -> Exception:
-    """Turn a botocore exception into the kit's error with a hint; others pass through."""
+_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
+# Operations whose IAM action is not simply <service>:<OperationName>.
+_ACTION_OF = {"HeadObject": "s3:GetObject", "HeadBucket": "s3:ListBucket", "ListObjectsV2": "s3:ListBucket",
+              "InvokeEndpoint": "sagemaker:InvokeEndpoint", "UploadPart": "s3:PutObject",
+              "CreateMultipartUpload": "s3:PutObject", "CompleteMultipartUpload": "s3:PutObject"}
+
+
+def iam_action(service: str | None, operation: str | None) -> str | None:
+    """The IAM action a call needs (``iam:CreateRole``), for AccessDenied hints."""
+    if not operation:
+        return None
+    if operation in _ACTION_OF:
+        return _ACTION_OF[operation]
+    prefix = {"sagemaker-runtime": "sagemaker", "logs": "logs", None: None}.get(service, service)
+    return f"{prefix}:{operation}" if prefix else None
+
+
+def translate(exc: BaseException, what: str = "", service: str | None = None) -> Exception:
+    """Turn a botocore exception into the kit's error with a hint; others pass through.
+
+    ``service`` (e.g. ``"iam"``) lets an AccessDenied name the exact missing permission.
+    """
     from botocore.exceptions import (
         ClientError,
         EndpointConnectionError,
@@ -98,5 +118,10 @@ def translate(exc: BaseException, what: str = "") -> Exception:
         op = getattr(exc, "operation_name", None)
         msg = f"{prefix}{op or 'AWS call'} failed with {code}: {err.get('Message', '')}".rstrip(": ")
         cls = QuotaError if code == "ResourceLimitExceeded" else AwsAccessError
-        return cls(msg, _HINTS.get(code), code=code, operation=op)
+        hint = _HINTS.get(code)
+        action = iam_action(service, op)
+        if code in _DENIED and action:
+            hint = (f"the caller is missing the permission {action}; attach a policy that allows it "
+                    "(`kfsm-lab doctor` shows which identity is calling)")
+        return cls(msg, hint, code=code, operation=op)
     return exc  # type: ignore[return-value]

@@ -1,0 +1,117 @@
+"""Setup: the workshop's IAM, secret, bucket and data steps — each idempotent and safe to re-run.
+
+Every step returns what it did (``created`` / ``already there`` / ``updated``), prints no secret and
+tags what it creates. ``setup_all`` returns the settings with ``role_arn`` and ``bucket`` filled in.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .. import aws
+from ..data import S3Layout
+from . import iam as iam_steps
+from . import secret_store
+from .bucket import ensure_bucket, resolve_bucket
+from .calls import call, code_of
+from .data_upload import upload_data
+from .results import SetupReport, StepResult
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..data.mnist import MnistSplits
+
+__all__ = ["SetupReport", "StepResult", "plan", "setup_all", "setup_bucket", "setup_data", "setup_iam"]
+
+
+def _clients(settings: Settings) -> tuple[Any, Any]:
+    sess = aws.session(settings)
+    return aws.client(settings, "iam", sess), aws.client(settings, "s3", sess)
+
+
+def setup_bucket(settings: Settings, report: SetupReport | None = None) -> SetupReport:
+    report = report or SetupReport(settings=settings)
+    _, s3 = _clients(settings)
+    bucket = resolve_bucket(settings)
+    report.add(ensure_bucket(settings, s3, bucket))
+    report.settings = (report.settings or settings).replace(bucket=bucket)
+    return report
+
+
+def setup_iam(settings: Settings, report: SetupReport | None = None, worker_role: str | None = None
+              ) -> SetupReport:
+    """User + policies + one access key, execution role, the secret (k8s on aws, 0600 file on local)."""
+    report = report or SetupReport(settings=settings)
+    iam, _ = _clients(settings)
+    bucket = resolve_bucket(report.settings or settings)
+    report.add(iam_steps.ensure_user(settings, iam, bucket))
+    report.add(iam_steps.ensure_access_key(settings, iam))
+    role = report.add(iam_steps.ensure_role(settings, iam))
+    if worker_role:
+        report.add(iam_steps.ensure_worker_policy(settings, iam, worker_role))
+    if settings.target == "aws":
+        from .k8s_secret import ensure_secret
+
+        report.add(ensure_secret(settings, secret_store.pipeline_credentials(settings)))
+    else:
+        report.add(StepResult("secret", "already there" if report.steps[-2].status == "already there"
+                              else "created", f"local secret store {secret_store.path_for(settings).name} (0600)"))
+    report.settings = (report.settings or settings).replace(role_arn=role.value)
+    return report
+
+
+def setup_data(settings: Settings, report: SetupReport | None = None, splits: MnistSplits | None = None
+               ) -> SetupReport:
+    from ..data import load_sample
+
+    report = report or SetupReport(settings=settings)
+    _, s3 = _clients(settings)
+    bucket = resolve_bucket(report.settings or settings)
+    for step in upload_data(settings, s3, bucket, splits or load_sample()):
+        report.add(step)
+    return report
+
+
+def setup_all(settings: Settings, splits: MnistSplits | None = None, worker_role: str | None = None
+              ) -> SetupReport:
+    """Bucket, IAM (user, key, role, secret) and data, in an order where each step has what it needs."""
+    report = SetupReport(settings=settings)
+    setup_bucket(settings, report)
+    setup_iam(report.settings, report, worker_role=worker_role)
+    setup_data(report.settings, report, splits)
+    return report
+
+
+def plan(settings: Settings) -> SetupReport:
+    """Dry run: what ``setup_all`` would do, from read-only calls; changes nothing."""
+    report = SetupReport(settings=settings)
+    iam, s3 = _clients(settings)
+    bucket = resolve_bucket(settings)
+
+    def exists(client: Any, op: str, **kw: Any) -> bool:
+        try:
+            call(client, op, **kw)
+            return True
+        except Exception as exc:
+            if code_of(exc) in ("NoSuchEntity", "404", "NoSuchBucket", "NotFound", "NoSuchKey"):
+                return False
+            raise
+
+    def step(name: str, there: bool, detail: str) -> None:
+        report.add(StepResult(name, "already there" if there else "would create", detail))
+
+    step("bucket", exists(s3, "head_bucket", Bucket=bucket), f"s3://{bucket} ({settings.region})")
+    step("iam user", exists(iam, "get_user", UserName=settings.iam_user), settings.iam_user)
+    stored = secret_store.load(settings) or {}
+    step("access key", bool(stored.get("access_key_id")), "kept in the local secret store (0600)")
+    step("execution role", exists(iam, "get_role", RoleName=settings.role_name), settings.role_name)
+    if settings.target == "aws":
+        from .k8s_secret import render_manifest
+
+        report.add(StepResult("k8s secret", "would update", "manifest:\n" + render_manifest(settings)))
+    lay = S3Layout(bucket, settings.s3_prefix)
+    for name, key in (("data: train", lay.train_key), ("data: valid", lay.valid_key)):
+        there = exists(s3, "head_object", Bucket=bucket, Key=key) if report.steps[0].status != "would create" \
+            else False
+        step(name, there, f"s3://{bucket}/{key}")
+    return report

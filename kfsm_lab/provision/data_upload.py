@@ -1,0 +1,77 @@
+"""Upload the MNIST splits in the workshop's layout, skipping objects that are already identical."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from typing import TYPE_CHECKING, Any
+
+from ..data import S3Layout, to_csv, write_dense_tensor
+from ..data.mnist import MnistSplits
+from .calls import call, code_of
+from .results import StepResult
+
+if TYPE_CHECKING:
+    from ..config import Settings
+
+SHA_KEY = "kfsm-sha256"
+PROGRESS_OVER = 8 * 1024 * 1024  # show a bar for uploads larger than this
+
+
+def encode_splits(splits: MnistSplits) -> dict[str, tuple[bytes, str]]:
+    """Object name -> (bytes, content type): train as RecordIO-protobuf, validation as CSV."""
+    return {
+        "train": (write_dense_tensor(splits.train.X, splits.train.y), "application/x-recordio-protobuf"),
+        "valid": ((to_csv(splits.valid.X) + "\n").encode(), "text/csv"),
+    }
+
+
+def _remote_sha(s3: Any, bucket: str, key: str) -> str | None:
+    try:
+        head = call(s3, "head_object", Bucket=bucket, Key=key)
+    except Exception as exc:
+        if code_of(exc) in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    return head.get("Metadata", {}).get(SHA_KEY)
+
+
+def _upload(s3: Any, bucket: str, key: str, body: bytes, content_type: str, sha: str) -> None:
+    callback = None
+    bar = None
+    if len(body) > PROGRESS_OVER:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(body), unit="B", unit_scale=True, desc=key.rsplit("/", 1)[-1])
+        callback = bar.update
+    try:
+        s3.upload_fileobj(io.BytesIO(body), bucket, key, Callback=callback,
+                          ExtraArgs={"ContentType": content_type, "Metadata": {SHA_KEY: sha}})
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def upload_data(settings: Settings, s3: Any, bucket: str, splits: MnistSplits) -> list[StepResult]:
+    layout = S3Layout(bucket, settings.s3_prefix)
+    results = []
+    encoded = encode_splits(splits)
+    for name, key in (("train", layout.train_key), ("valid", layout.valid_key)):
+        body, ctype = encoded[name]
+        sha = hashlib.sha256(body).hexdigest()
+        remote = _remote_sha(s3, bucket, key)
+        rows = len(splits.train) if name == "train" else len(splits.valid)
+        detail = f"s3://{bucket}/{key} ({rows} digits, {len(body) / 1e6:.1f} MB)"
+        if remote == sha:
+            results.append(StepResult(f"data: {name}", "already there", detail, f"s3://{bucket}/{key}"))
+            continue
+        try:
+            _upload(s3, bucket, key, body, ctype, sha)
+        except Exception as exc:
+            from ..aws import translate
+
+            raise translate(exc, f"upload s3://{bucket}/{key}", service="s3") from exc
+        results.append(StepResult(f"data: {name}", "created" if remote is None else "updated", detail,
+                                  f"s3://{bucket}/{key}"))
+    return results
+

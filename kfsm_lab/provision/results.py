@@ -1,0 +1,50 @@
+"""What a setup step did, in a form the CLI, the panel and notebooks all show."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Status = Literal["created", "already there", "updated", "skipped", "would create", "would update"]
+
+CREATED_BY_KEY = "kfsm-lab:created-by"
+CREATED_BY_VALUE = "kfsm-lab"
+
+
+def kit_tags(**extra: str) -> list[dict[str, str]]:
+    """Tags the kit puts on what it creates, so clean-up can find exactly those."""
+    tags = {CREATED_BY_KEY: CREATED_BY_VALUE, **extra}
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+@dataclass
+class StepResult:
+    name: str
+    status: Status
+    detail: str = ""
+    value: Any = None
+
+    def line(self) -> str:
+        return f"{self.name:<28} {self.status:<14} {self.detail}"
+
+
+@dataclass
+class SetupReport:
+    steps: list[StepResult] = field(default_factory=list)
+    settings: Any = None  # kfsm_lab.config.Settings with role_arn and bucket filled in
+
+    def add(self, step: StepResult) -> StepResult:
+        self.steps.append(step)
+        return step
+
+    @property
+    def changed(self) -> bool:
+        return any(s.status in ("created", "updated") for s in self.steps)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"steps": [asdict(s) for s in self.steps],
+                "role_arn": getattr(self.settings, "role_arn", None),
+                "bucket": getattr(self.settings, "bucket", None)}
+
+    def text(self) -> str:
+        return "\n".join(s.line() for s in self.steps)
