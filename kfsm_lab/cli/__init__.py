@@ -16,6 +16,8 @@ COMMANDS: dict[str, str] = {
     "config": "kfsm_lab.cli.config_cmd:config",
     "setup": "kfsm_lab.cli.setup_cmd:setup",
     "doctor": "kfsm_lab.cli.setup_cmd:doctor",
+    "predict": "kfsm_lab.cli.predict_cmd:predict",
+    "cleanup": "kfsm_lab.cli.predict_cmd:cleanup",
 }
 
 HELP = {

@@ -1,0 +1,265 @@
+"""Clean-up: delete what the kit created so nothing keeps billing — and nothing else.
+
+A resource is the kit's when it carries the tag ``kfsm-lab:created-by = kfsm-lab`` (SageMaker, S3,
+IAM). ``run_id`` narrows SageMaker resources to one run (tag ``kfsm-lab:run-id``). The bucket and
+the IAM user/role are opt-in. ``dry_run`` lists what would go and changes nothing; a second run
+finds nothing left and says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from . import aws
+from .data import split_s3_uri
+from .errors import ConfigurationError
+from .provision.results import CREATED_BY_KEY, CREATED_BY_VALUE
+
+if TYPE_CHECKING:
+    from .config import Settings
+
+RUN_TAG = "kfsm-lab:run-id"
+NAME_PREFIX = "kfsm-"
+
+
+@dataclass
+class Item:
+    kind: str
+    name: str
+    action: str
+    detail: str = ""
+
+
+@dataclass
+class CleanupReport:
+    dry_run: bool
+    items: list[Item] = field(default_factory=list)
+
+    @property
+    def nothing_left(self) -> bool:
+        return not self.items
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dry_run": self.dry_run, "nothing_left": self.nothing_left,
+                "items": [asdict(i) for i in self.items]}
+
+    def text(self) -> str:
+        if not self.items:
+            return "nothing to clean up: none of the kit's resources are left"
+        return "\n".join(f"{i.action:<13} {i.kind:<16} {i.name}  {i.detail}".rstrip() for i in self.items)
+
+
+def _tags(sm: Any, arn: str) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=arn).get("Tags", [])}
+
+
+def _mine(tags: dict[str, str], run_id: str | None) -> bool:
+    return tags.get(CREATED_BY_KEY) == CREATED_BY_VALUE and (run_id is None or tags.get(RUN_TAG) == run_id)
+
+
+def _paged(sm: Any, op: str, key: str, **kw: Any) -> Iterator[dict[str, Any]]:
+    for page in sm.get_paginator(op).paginate(**kw):
+        yield from page.get(key, [])
+
+
+class _Cleaner:
+    def __init__(self, settings: Settings, dry_run: bool) -> None:
+        sess = aws.session(settings)
+        self.settings = settings
+        self.sm = aws.client(settings, "sagemaker", sess)
+        self.s3 = aws.client(settings, "s3", sess)
+        self.iam = aws.client(settings, "iam", sess)
+        self.report = CleanupReport(dry_run)
+
+    def act(self, kind: str, name: str, verb: str, fn: Callable[[], Any], detail: str = "") -> None:
+        if self.report.dry_run:
+            self.report.items.append(Item(kind, name, f"would {verb}", detail))
+            return
+        try:
+            fn()
+        except Exception as exc:
+            code = aws.error_code(exc)
+            if code in ("ValidationException", "ResourceNotFound", "NoSuchEntity", "NoSuchBucket"):
+                return  # already gone (e.g. deleted by someone else meanwhile): nothing to report
+            raise aws.translate(exc, f"{verb} {kind} {name}") from exc
+        self.report.items.append(Item(kind, name, "stopped" if verb == "stop" else "deleted", detail))
+
+    # -- SageMaker ------------------------------------------------------------------------
+    def sagemaker(self, run_id: str | None) -> None:
+        sm = self.sm
+        outputs: list[str] = []
+        for job in _paged(sm, "list_training_jobs", "TrainingJobSummaries", NameContains=NAME_PREFIX):
+            d = sm.describe_training_job(TrainingJobName=job["TrainingJobName"])
+            if not _mine(_tags(sm, d["TrainingJobArn"]), run_id):
+                continue
+            if d["TrainingJobStatus"] == "InProgress":
+                self.act("training job", d["TrainingJobName"], "stop",
+                         lambda n=d["TrainingJobName"]: sm.stop_training_job(TrainingJobName=n))
+            base = d.get("OutputDataConfig", {}).get("S3OutputPath")
+            if base:
+                outputs.append(f"{base.rstrip('/')}/{d['TrainingJobName']}/")
+        for job in _paged(sm, "list_transform_jobs", "TransformJobSummaries", NameContains=NAME_PREFIX):
+            d = sm.describe_transform_job(TransformJobName=job["TransformJobName"])
+            if not _mine(_tags(sm, d["TransformJobArn"]), run_id):
+                continue
+            if d["TransformJobStatus"] == "InProgress":
+                self.act("transform job", d["TransformJobName"], "stop",
+                         lambda n=d["TransformJobName"]: sm.stop_transform_job(TransformJobName=n))
+            out = d.get("TransformOutput", {}).get("S3OutputPath")
+            if out:
+                outputs.append(out.rstrip("/") + "/")
+        for ep in _paged(sm, "list_endpoints", "Endpoints", NameContains=NAME_PREFIX):
+            if _mine(_tags(sm, ep["EndpointArn"]), run_id):
+                self.act("endpoint", ep["EndpointName"], "delete",
+                         lambda n=ep["EndpointName"]: sm.delete_endpoint(EndpointName=n),
+                         ep.get("EndpointStatus", ""))
+        for cfg in _paged(sm, "list_endpoint_configs", "EndpointConfigs", NameContains=NAME_PREFIX):
+            if _mine(_tags(sm, cfg["EndpointConfigArn"]), run_id):
+                self.act("endpoint config", cfg["EndpointConfigName"], "delete",
+                         lambda n=cfg["EndpointConfigName"]: sm.delete_endpoint_config(EndpointConfigName=n))
+        for model in _paged(sm, "list_models", "Models", NameContains=NAME_PREFIX):
+            if _mine(_tags(sm, model["ModelArn"]), run_id):
+                self.act("model", model["ModelName"], "delete",
+                         lambda n=model["ModelName"]: sm.delete_model(ModelName=n))
+        for uri in outputs:
+            self.s3_prefix(uri)
+
+    # -- S3 -------------------------------------------------------------------------------
+    def s3_prefix(self, uri: str) -> None:
+        bucket, prefix = split_s3_uri(uri)
+        keys = self._keys(bucket, prefix)
+        if keys:
+            self.act("s3 objects", uri, "delete", lambda: self._delete_keys(bucket, keys), f"{len(keys)} objects")
+
+    def _keys(self, bucket: str, prefix: str) -> list[str]:
+        keys: list[str] = []
+        try:
+            for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+                keys += [o["Key"] for o in page.get("Contents", [])]
+        except Exception as exc:
+            if aws.error_code(exc) == "NoSuchBucket":
+                return []
+            raise
+        return keys
+
+    def _delete_keys(self, bucket: str, keys: list[str]) -> None:
+        for i in range(0, len(keys), 1000):
+            self.s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys[i:i + 1000]]})
+
+    def bucket(self) -> None:
+        from .provision.bucket import resolve_bucket
+
+        bucket = resolve_bucket(self.settings)
+        try:
+            tags = {t["Key"]: t["Value"] for t in self.s3.get_bucket_tagging(Bucket=bucket)["TagSet"]}
+        except Exception as exc:
+            if aws.error_code(exc) in ("NoSuchBucket", "NoSuchTagSet", "404"):
+                return
+            raise
+        if tags.get(CREATED_BY_KEY) != CREATED_BY_VALUE:
+            return  # the user's own bucket: never ours to delete
+
+        def drop() -> None:
+            self._delete_keys(bucket, self._keys(bucket, ""))
+            self.s3.delete_bucket(Bucket=bucket)
+
+        self.act("bucket", bucket, "delete", drop, "with all its objects")
+
+    # -- IAM ------------------------------------------------------------------------------
+    def iam_user(self) -> None:
+        from .provision import secret_store
+
+        iam, name = self.iam, self.settings.iam_user
+        try:
+            tags = {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName=name)["Tags"]}
+        except Exception as exc:
+            if aws.error_code(exc) == "NoSuchEntity":
+                return
+            raise
+        if tags.get(CREATED_BY_KEY) != CREATED_BY_VALUE:
+            return
+
+        def drop() -> None:
+            for k in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]:
+                iam.delete_access_key(UserName=name, AccessKeyId=k["AccessKeyId"])
+            for p in iam.list_attached_user_policies(UserName=name)["AttachedPolicies"]:
+                iam.detach_user_policy(UserName=name, PolicyArn=p["PolicyArn"])
+            for p in iam.list_user_policies(UserName=name)["PolicyNames"]:
+                iam.delete_user_policy(UserName=name, PolicyName=p)
+            iam.delete_user(UserName=name)
+            secret_store.forget(self.settings)
+
+        self.act("iam user", name, "delete", drop, "with its access keys and policies")
+
+    def iam_role(self) -> None:
+        iam, name = self.iam, self.settings.role_name
+        try:
+            tags = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=name)["Tags"]}
+        except Exception as exc:
+            if aws.error_code(exc) == "NoSuchEntity":
+                return
+            raise
+        if tags.get(CREATED_BY_KEY) != CREATED_BY_VALUE:
+            return
+
+        def drop() -> None:
+            for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
+                iam.detach_role_policy(RoleName=name, PolicyArn=p["PolicyArn"])
+            for p in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+                iam.delete_role_policy(RoleName=name, PolicyName=p)
+            iam.delete_role(RoleName=name)
+
+        self.act("iam role", name, "delete", drop)
+
+    def worker_policy(self, worker_role: str) -> None:
+        from .provision.iam import WORKER_POLICY_NAME
+
+        try:
+            self.iam.get_role_policy(RoleName=worker_role, PolicyName=WORKER_POLICY_NAME)
+        except Exception as exc:
+            if aws.error_code(exc) == "NoSuchEntity":
+                return
+            raise
+        self.act("inline policy", f"{worker_role}/{WORKER_POLICY_NAME}", "delete",
+                 lambda: self.iam.delete_role_policy(RoleName=worker_role, PolicyName=WORKER_POLICY_NAME))
+
+    def k8s_secret(self) -> None:
+        from kubernetes.client.rest import ApiException
+
+        from .provision.k8s_secret import core_api
+
+        s = self.settings
+        try:
+            api = core_api()
+            sec = api.read_namespaced_secret(s.secret_name, s.namespace)
+        except (ConfigurationError, ApiException):
+            return
+        if (sec.metadata.labels or {}).get(CREATED_BY_KEY.replace(":", ".")) != CREATED_BY_VALUE:
+            return
+        self.act("k8s secret", f"{s.namespace}/{s.secret_name}", "delete",
+                 lambda: api.delete_namespaced_secret(s.secret_name, s.namespace))
+
+
+def cleanup(settings: Settings, run_id: str | None = None, all_runs: bool = False, include_bucket: bool = False,
+            include_iam: bool = False, worker_role: str | None = None, dry_run: bool = False) -> CleanupReport:
+    """Delete (or, with ``dry_run``, list) the kit's resources; see the module docstring."""
+    if not run_id and not all_runs:
+        raise ConfigurationError("say which run to clean up", "pass run_id=RUN_ID (--run) or all_runs=True (--all)")
+    if run_id:
+        from .validation import run_name
+
+        run_id = run_name(run_id, "run_id")
+    c = _Cleaner(settings, dry_run)
+    c.sagemaker(None if all_runs else run_id)
+    if include_bucket:
+        c.bucket()
+    if include_iam:
+        c.iam_user()
+        c.iam_role()
+        if worker_role:
+            c.worker_policy(worker_role)
+        if settings.target == "aws":
+            c.k8s_secret()
+    return c.report
