@@ -18,6 +18,8 @@ COMMANDS: dict[str, str] = {
     "doctor": "kfsm_lab.cli.setup_cmd:doctor",
     "predict": "kfsm_lab.cli.predict_cmd:predict",
     "cleanup": "kfsm_lab.cli.predict_cmd:cleanup",
+    "run": "kfsm_lab.cli.run_cmd:run",
+    "notebooks": "kfsm_lab.cli.run_cmd:notebooks",
 }
 
 HELP = {
