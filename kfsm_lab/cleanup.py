@@ -45,6 +45,14 @@ class CleanupReport:
         return {"dry_run": self.dry_run, "nothing_left": self.nothing_left,
                 "items": [asdict(i) for i in self.items]}
 
+    def _repr_html_(self) -> str:
+        from .display import table
+
+        if not self.items:
+            return "<b>Clean-up</b>: nothing to clean up — none of the kit's resources are left."
+        return table(["action", "kind", "name", "detail"], [(i.action, i.kind, i.name, i.detail) for i in self.items],
+                     "Clean-up" + (" (dry run)" if self.dry_run else ""), status_col=0)
+
     def text(self) -> str:
         if not self.items:
             return "nothing to clean up: none of the kit's resources are left"

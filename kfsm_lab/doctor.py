@@ -42,6 +42,21 @@ class DoctorReport:
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "checks": [asdict(c) for c in self.checks]}
 
+    def _repr_html_(self) -> str:
+        from .display import table
+
+        return table(["check", "result", "detail", "fix"],
+                     [(c.name, c.status, c.detail, c.fix if c.status in ("fail", "warn") else "")
+                      for c in self.checks], "Doctor", status_col=1)
+
+    def raise_for_failures(self) -> None:
+        """Stop a headless run at the first failed check, with its fix as the hint."""
+        from .errors import ConfigurationError
+
+        for c in self.checks:
+            if c.status == "fail":
+                raise ConfigurationError(f"doctor: {c.name}: {c.detail}", c.fix or None)
+
     def text(self) -> str:
         mark = {"pass": "PASS", "fail": "FAIL", "warn": "WARN", "skip": "skip"}
         w = max((len(c.name) for c in self.checks), default=10)

@@ -48,3 +48,9 @@ class SetupReport:
 
     def text(self) -> str:
         return "\n".join(s.line() for s in self.steps)
+
+    def _repr_html_(self) -> str:
+        from ..display import table
+
+        return table(["step", "status", "detail"], [(s.name, s.status, s.detail) for s in self.steps],
+                     "Setup", status_col=1)

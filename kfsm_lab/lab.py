@@ -1,0 +1,152 @@
+"""The notebook-facing API: the same calls the CLI and the panel make, plus display helpers.
+
+Notebooks call these so each cell stays one line of intent; nothing here waits for a click.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from .notebooks import SUMMARY_MIME
+
+if TYPE_CHECKING:
+    from .cleanup import CleanupReport
+    from .config import Settings
+    from .doctor import DoctorReport
+    from .localcloud import LocalCloudInfo
+    from .pipeline import RunHandle
+    from .predict import PredictionReport
+    from .provision import SetupReport
+
+
+def local_cloud(pace: float | None = None) -> LocalCloudInfo:
+    """Start (or reuse) the local cloud; ``pace`` seconds per status step (0 = instant)."""
+    from .localcloud import ensure_running
+
+    return ensure_running(pace=pace)
+
+
+def setup(settings: Settings) -> SetupReport:
+    """Bucket, IAM user + key, execution role, secret and data; safe to re-run."""
+    from .provision import setup_all
+
+    return setup_all(settings)
+
+
+def doctor(settings: Settings) -> DoctorReport:
+    from .doctor import run_doctor
+
+    return run_doctor(settings)
+
+
+def predict(settings: Settings, run_id: str | None = None) -> PredictionReport:
+    from .predict import predict as _predict
+
+    return _predict(settings, run_id=run_id)
+
+
+def cleanup(settings: Settings, run_id: str | None = None, **kwargs: Any) -> CleanupReport:
+    from .cleanup import cleanup as _cleanup
+
+    return _cleanup(settings, run_id=run_id, all_runs=run_id is None, **kwargs)
+
+
+def _display(obj: Any, **kw: Any) -> Any:
+    from IPython.display import display
+
+    return display(obj, **kw)
+
+
+def watch(run: RunHandle, timeout: float | None = 1800, raise_on_failure: bool = True,
+          every: float = 1.0) -> RunHandle:
+    """Block until the run ends, redrawing one progress figure in place (a terminal gets a tqdm bar)."""
+    from .monitor import progress_figure
+
+    try:
+        from IPython import get_ipython
+
+        in_kernel = get_ipython() is not None and hasattr(get_ipython(), "kernel")
+    except ImportError:
+        in_kernel = False
+    if not in_kernel:
+        from .monitor import watch_terminal
+
+        return watch_terminal(run, timeout=timeout, raise_on_failure=raise_on_failure)
+    import matplotlib.pyplot as plt
+
+    handle = None
+    last = 0.0
+
+    def redraw(r: RunHandle, final: bool = False) -> None:
+        nonlocal handle, last
+        now = time.monotonic()
+        if not final and now - last < every:
+            return
+        last = now
+        fig = progress_figure(r.to_dict())
+        md = {"kfsm-lab": {"figure": "progress"}}
+        if handle is None:
+            handle = _display(fig, display_id=True, metadata=md)
+        else:
+            handle.update(fig, metadata=md)
+        plt.close(fig)
+
+    try:
+        run.wait(timeout=timeout, on_update=redraw)
+    finally:
+        redraw(run, final=True)
+    if raise_on_failure and run.state != "SUCCEEDED":
+        from .errors import JobFailedError
+
+        raise JobFailedError(f"pipeline run {run.run_id}", run.state, run.error,
+                             f"see `kfsm-lab pipeline status {run.run_id}`")
+    return run
+
+
+def show_figures(report: PredictionReport, n: int = 30) -> None:
+    """Display the prediction figures, each labelled so a headless run saves it under its name."""
+    import matplotlib.pyplot as plt
+
+    for name, fig in report.figures(n).items():
+        _display(fig, metadata={"kfsm-lab": {"figure": f"predictions_{name}"}})
+        plt.close(fig)
+
+
+def summary(settings: Settings, run: RunHandle | None = None, report: PredictionReport | None = None,
+            cleanup_report: CleanupReport | None = None) -> dict[str, Any]:
+    """What ``kfsm-lab run`` writes to summary.json — no secret in it."""
+    out: dict[str, Any] = {"target": settings.target, "region": settings.region, "bucket": settings.bucket,
+                           "role_arn": settings.role_arn}
+    if run is not None:
+        d = run.to_dict()
+        out.update(run_id=run.run_id, state=run.state, links=d.get("links"))
+        steps = []
+        for s in d["steps"]:
+            start, end = s.get("start"), s.get("end")
+            steps.append({"name": s["name"], "state": s["state"], "job_name": s.get("job_name"),
+                          "seconds": round(end - start, 2) if isinstance(start, (int, float))
+                          and isinstance(end, (int, float)) else None})
+        out["steps"] = steps
+    if report is not None:
+        out.update(accuracy=round(report.accuracy, 4), per_digit=report.to_dict()["per_digit"],
+                   endpoint=report.endpoint)
+    if cleanup_report is not None:
+        out["cleanup"] = [f"{i.action} {i.kind} {i.name}" for i in cleanup_report.items]
+    return out
+
+
+def record_summary(settings: Settings, run: RunHandle | None = None, report: PredictionReport | None = None,
+                   cleanup_report: CleanupReport | None = None) -> dict[str, Any]:
+    """Display the run's summary (machine-readable for ``kfsm-lab run``, a short table for people)."""
+    data = summary(settings, run, report, cleanup_report)
+    _display({SUMMARY_MIME: data, "text/plain": json.dumps(data, indent=1, default=str)}, raw=True)
+    return data
+
+
+def panel(settings: Settings | None = None, lang: str = "en") -> Any:
+    """The control panel (ipywidgets); an add-on: every button is one of the calls above."""
+    from .widgets import panel as _panel
+
+    return _panel(settings=settings, lang=lang)

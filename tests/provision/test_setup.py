@@ -1,0 +1,192 @@
+"""Setup against the local cloud over HTTP: idempotence, bad input, other accounts, denied calls."""
+
+import json
+import os
+import stat
+import subprocess
+import sys
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from kfsm_lab import aws, provision
+from kfsm_lab.config import load_settings
+from kfsm_lab.doctor import run_doctor
+from kfsm_lab.errors import AwsAccessError, ConfigurationError, CredentialsError
+from kfsm_lab.provision import iam as iam_steps
+from kfsm_lab.provision import secret_store
+from kfsm_lab.provision.k8s_secret import core_api, render_manifest
+
+
+def test_setup_all_twice_same_end_state(fresh_settings):
+    first = provision.setup_all(fresh_settings)
+    statuses = {s.name: s.status for s in first.steps}
+    assert statuses["bucket"] == "created" and statuses["execution role"] == "created"
+    assert statuses["data: train"] == "created" and statuses["access key"] == "created"
+    key1 = secret_store.load(fresh_settings)["access_key_id"]
+    second = provision.setup_all(fresh_settings)
+    assert {s.status for s in second.steps} == {"already there"}, second.text()
+    assert second.settings.role_arn == first.settings.role_arn
+    assert second.settings.role_arn.endswith(f":role/{fresh_settings.role_name}")
+    assert secret_store.load(fresh_settings)["access_key_id"] == key1
+    iam = aws.client(fresh_settings, "iam")
+    assert len(iam.list_access_keys(UserName=fresh_settings.iam_user)["AccessKeyMetadata"]) == 1
+    # the doctor passes every check that applies on the local target
+    report = run_doctor(second.settings)
+    failed = [c for c in report.checks if c.status == "fail"]
+    assert report.ok, report.text()
+    assert not failed
+    assert {c.name for c in report.checks if c.status == "pass"} >= {
+        "local cloud", "credentials", "region", "execution role", "bucket and data", "pipeline secret", "widgets"}
+
+
+def test_lost_key_is_rotated_not_piled_up(fresh_settings):
+    provision.setup_iam(fresh_settings)
+    secret_store.forget(fresh_settings)
+    report = provision.setup_iam(fresh_settings)
+    assert {s.name: s.status for s in report.steps}["access key"] == "updated"
+    iam = aws.client(fresh_settings, "iam")
+    keys = iam.list_access_keys(UserName=fresh_settings.iam_user)["AccessKeyMetadata"]
+    assert [k["AccessKeyId"] for k in keys] == [secret_store.load(fresh_settings)["access_key_id"]]
+
+
+def test_secret_store_is_private(fresh_settings):
+    provision.setup_iam(fresh_settings)
+    path = secret_store.path_for(fresh_settings)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+def test_role_without_sagemaker_trust_is_reported(fresh_settings):
+    iam = aws.client(fresh_settings, "iam")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                                                      "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName=fresh_settings.role_name, AssumeRolePolicyDocument=json.dumps(trust))
+    with pytest.raises(ConfigurationError, match=r"does not let sagemaker\.amazonaws\.com assume it") as ei:
+        iam_steps.ensure_role(fresh_settings, iam)
+    assert "update-assume-role-policy" in ei.value.hint
+    check = next(c for c in run_doctor(fresh_settings).checks if c.name == "execution role")
+    assert check.status == "fail" and "does not trust" in check.detail
+
+
+def test_bucket_of_another_account(fresh_settings, local_cloud):
+    sts = aws.client(fresh_settings, "sts")
+    creds = sts.assume_role(RoleArn="arn:aws:iam::111111111111:role/other", RoleSessionName="other")["Credentials"]
+    other = boto3.client("s3", endpoint_url=local_cloud.endpoint_url, region_name="us-west-2",
+                         aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                         aws_session_token=creds["SessionToken"])
+    other.create_bucket(Bucket=fresh_settings.bucket, CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+    with pytest.raises(ConfigurationError, match="belongs to another AWS account") as ei:
+        provision.setup_bucket(fresh_settings)
+    assert "kubeflow-pipeline-data" in ei.value.hint
+
+
+def test_bucket_in_another_region(fresh_settings):
+    provision.setup_bucket(fresh_settings)
+    with pytest.raises(ConfigurationError, match="is in us-west-2, but the region is eu-west-1"):
+        provision.setup_bucket(fresh_settings.replace(region="eu-west-1"))
+
+
+def test_us_east_1_bucket_without_location_constraint(fresh_settings):
+    s = fresh_settings.replace(region="us-east-1")
+    assert provision.setup_bucket(s).steps[0].status == "created"
+    s3 = aws.client(s, "s3")
+    assert s3.get_bucket_location(Bucket=s.bucket)["LocationConstraint"] in (None, "")
+
+
+def test_worker_policy(fresh_settings):
+    iam = aws.client(fresh_settings, "iam")
+    with pytest.raises(ConfigurationError, match="does not exist"):
+        iam_steps.ensure_worker_policy(fresh_settings, iam, "no-such-node-role")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                                                      "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName=f"{fresh_settings.role_name}-node", AssumeRolePolicyDocument=json.dumps(trust))
+    node = f"{fresh_settings.role_name}-node"
+    assert iam_steps.ensure_worker_policy(fresh_settings, iam, node).status == "created"
+    assert iam_steps.ensure_worker_policy(fresh_settings, iam, node).status == "already there"
+    doc = iam.get_role_policy(RoleName=node, PolicyName="sagemaker-invoke-for-worker")["PolicyDocument"]
+    assert "sagemaker:InvokeEndpoint" in json.dumps(doc)
+
+
+def test_denied_call_names_the_missing_permission(fresh_settings):
+    iam = aws.client(fresh_settings, "iam")
+    with Stubber(iam) as stub:
+        stub.add_client_error("get_role", service_error_code="NoSuchEntity", http_status_code=404)
+        stub.add_client_error("create_role", service_error_code="AccessDenied",
+                              service_message="User is not authorized to perform: iam:CreateRole",
+                              http_status_code=403)
+        with pytest.raises(AwsAccessError) as ei:
+            iam_steps.ensure_role(fresh_settings, iam)
+    assert ei.value.code == "AccessDenied"
+    assert "iam:CreateRole" in ei.value.hint
+
+
+def test_missing_credentials(tmp_path, monkeypatch):
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "")
+    s = load_settings(target="aws", region="us-west-2")
+    with pytest.raises(CredentialsError, match="no AWS credentials") as ei:
+        provision.setup_bucket(s)
+    assert "--target local" in ei.value.hint
+    cred = next(c for c in run_doctor(s).checks if c.name == "credentials")
+    assert cred.status == "fail" and "aws configure" in cred.fix
+
+
+def test_no_cluster(tmp_path, monkeypatch):
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    with pytest.raises(ConfigurationError, match="no Kubernetes cluster access") as ei:
+        core_api()
+    assert "--dry-run" in ei.value.hint
+    manifest = render_manifest(load_settings(target="aws"))
+    assert "name: aws-secret" in manifest and "namespace: kubeflow" in manifest
+    assert "<redacted base64>" in manifest
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "kfsm_lab", *args], capture_output=True, text=True,
+                          env=os.environ.copy(), timeout=120)
+
+
+def test_cli_setup_all_twice_and_no_secret_in_outputs(fresh_settings):
+    args = ["--bucket", fresh_settings.bucket]
+    env_user = {"KFSM_IAM_USER": fresh_settings.iam_user, "KFSM_ROLE_NAME": fresh_settings.role_name}
+    os.environ.update(env_user)
+    try:
+        r1 = _cli("setup", "all", *args, "--json")
+        r2 = _cli("setup", "all", *args)
+        dry = _cli("setup", "all", *args, "--dry-run")
+        doc = _cli("doctor", *args, "--json")
+    finally:
+        for k in env_user:
+            os.environ.pop(k)
+    assert r1.returncode == 0, r1.stderr
+    first = json.loads(r1.stdout)
+    assert {s["status"] for s in first["steps"]} <= {"created", "already there"}
+    assert r2.returncode == 0 and "created" not in r2.stdout
+    assert r2.stdout.count("already there") == 7, r2.stdout
+    assert dry.returncode == 0 and "would" not in dry.stdout  # everything exists: nothing would change
+    assert doc.returncode == 0, doc.stdout
+    assert json.loads(doc.stdout)["ok"] is True
+    rec = secret_store.load(fresh_settings)
+    everything = "".join(r.stdout + r.stderr for r in (r1, r2, dry, doc))
+    assert rec["access_key_id"] not in everything
+    assert rec["secret_access_key"] not in everything
+    from kfsm_lab.state import state_dir
+
+    for path in state_dir().rglob("*"):
+        if path.is_file() and path != secret_store.path_for(fresh_settings) and path.suffix in (".json", ".log", ""):
+            text = path.read_text(errors="ignore")
+            assert rec["secret_access_key"] not in text, path
+
+
+def test_cli_bad_bucket_name():
+    r = _cli("setup", "bucket", "--bucket", "Bad_Bucket")
+    assert r.returncode == 1
+    assert "bucket: has characters S3 does not allow" in r.stderr and "Traceback" not in r.stderr
