@@ -1,0 +1,200 @@
+"""Write the bundled notebooks (English and Japanese) from one list of cells.
+
+The code cells are shared, so the two editions cannot drift apart; only the explanations differ.
+Run: python scripts/build_notebooks.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent / "notebooks"
+
+PARAMETERS = '''\
+# Parameters: papermill and `kfsm-lab run -p name=value` replace these. Empty strings mean "let the kit choose".
+target = "local"          # "local": embedded local cloud (no AWS account needed); "aws": your AWS account + Kubeflow
+region = "us-west-2"      # AWS region; must offer SageMaker (the k-means image is picked for it)
+role_arn = ""             # SageMaker execution role ARN; empty: setup creates/reuses eksworkshop-sagemaker-kfp-role
+bucket = ""               # S3 bucket; empty: a generated <random>-kubeflow-pipeline-data name, remembered for you
+run_name = ""             # run id that every SageMaker name derives from; empty: a new one; re-use one to adopt
+kfp_host = ""             # aws target: Kubeflow Pipelines API, e.g. http://ml-pipeline.kubeflow:8888
+namespace = "kubeflow"    # aws target: Kubernetes namespace of the aws-secret secret
+pace = 0.0                # local target: seconds per status step (0 = instant; 1-2 to watch the progress in a demo)
+interactive = False       # True: also show the control panel with buttons (headless runs never wait for a click)
+lang = "en"               # language of the panel: "en" or "ja"
+cleanup_at_end = True     # delete the endpoint, model and run outputs at the end (an idle endpoint keeps billing)
+n_digits = 30             # how many test digits to draw with their predictions'''
+
+SETTINGS = '''\
+%matplotlib inline
+import kfsm_lab as kl
+from IPython.display import display
+
+# Validates every value first: a bad role ARN, bucket or region stops here with what a valid one looks like.
+settings = kl.load_settings(target=target, region=region, role_arn=role_arn or None, bucket=bucket or None,
+                            run_name=run_name or None, kfp_host=kfp_host or None, namespace=namespace, pace=pace)
+if settings.target == "local":
+    print("local cloud:", kl.local_cloud(pace=settings.pace).endpoint_url)
+if interactive:
+    display(kl.panel(settings, lang=lang))'''
+
+SETUP = '''\
+report = kl.setup(settings)          # safe to re-run: every step says created / already there / updated
+settings = report.settings           # now with role_arn and bucket filled in
+report'''
+
+DOCTOR = '''\
+checks = kl.doctor(settings)
+display(checks)
+checks.raise_for_failures()          # stop here, with the fix, if anything the pipeline needs is missing'''
+
+COMPILE = '''\
+kl.compile_pipeline("mnist-classification-pipeline.yaml", settings)
+print(open("mnist-classification-pipeline.yaml").read()[:600], "...")'''
+
+SUBMIT = '''\
+run = kl.start_run(settings, run_id=settings.run_name)   # returns at once; the run goes on in the background
+run'''
+
+WATCH = '''\
+kl.watch(run)                        # redraws the progress figure until the run ends; stops here if a step fails
+run'''
+
+WORKSHOP_CALL = '''\
+pred = kl.predict(settings, run_id=run.run_id)
+print("The workshop's call, invoke_endpoint(ContentType='text/csv', Body=<one digit>), answers:")
+print(pred.workshop_response)
+print()
+print(pred.text())'''
+
+FIGURES = '''\
+kl.show_figures(pred, n=n_digits)'''
+
+CLEANUP = '''\
+cleaned = kl.cleanup(settings, run_id=run.run_id) if cleanup_at_end else None
+cleaned'''
+
+SUMMARY = '''\
+kl.record_summary(settings, run, pred, cleaned);'''
+
+TEXT = {
+    "en": {
+        "title": """# MNIST classification with Kubeflow Pipelines and Amazon SageMaker
+
+This is the "Kubeflow Pipelines with Amazon SageMaker" exercise of the EKS Kubeflow workshop, working today:
+
+1. **Prerequisites**: an IAM user for the pipeline steps, the `aws-secret` secret, a SageMaker execution role, an S3 bucket and the MNIST data.
+2. **Build the pipeline**: SageMaker training job → model → batch transform + endpoint, on Kubeflow Pipelines 2.
+3. **Submit** it and follow the links; **watch** it run.
+4. **Predict**: ask the endpoint about digits it has never seen, and see what k-means learned.
+5. **Clean up**, so nothing keeps billing.
+
+With `target = "local"` everything runs on the kit's embedded local cloud: it speaks the AWS protocols and really trains k-means, so no AWS account is needed. With `target = "aws"` the same cells use your AWS account and your cluster's Kubeflow Pipelines.""",
+        "params": "## Parameters\n\nThe next cell is tagged `parameters`: papermill (and `kfsm-lab run -p name=value`) replace its values.",
+        "settings": "The settings are checked first, so a mistyped value stops the notebook here with what a valid value looks like.",
+        "prereq": """## 1. Prerequisites: IAM, secret, bucket and data
+
+One call does the workshop's page of shell commands, in an order where each step has what it needs:
+
+* the bucket (`<random>-kubeflow-pipeline-data`; in us-east-1 without a location constraint);
+* the IAM user `sagemakeruser` with `AmazonSageMakerFullAccess` and S3 access to the bucket (the workshop's batch step failed without it), and **one** access key;
+* the secret `aws-secret` in namespace `kubeflow` for the pipeline pods (on the local target: a private file only the local run reads);
+* the execution role `eksworkshop-sagemaker-kfp-role`, trusted by `sagemaker.amazonaws.com`, with SageMaker and S3 full access;
+* the data in the workshop's layout: `mnist_kmeans_example/data` (training digits, RecordIO-protobuf) and `mnist_kmeans_example/input/valid_data.csv` (validation digits, CSV).
+
+Keys are never printed.""",
+        "doctor": "The doctor checks everything the pipeline needs and says how to fix what is missing.",
+        "build": """## 2. Build the pipeline
+
+`mnist-classification-pipeline` has the workshop's graph: `sagemaker-training-job` → `sagemaker-create-model` → {`sagemaker-batch-transformation`, `sagemaker-deploy-model`}. Its components ship with the kit (the workshop loaded them from URLs that no longer exist) and use only boto3. Every SageMaker name derives from the run id, so a re-run adopts what exists instead of colliding. Compiling gives the YAML you could also upload in the Kubeflow Pipelines UI.""",
+        "submit": "## 3. Submit the run\n\nOn the aws target the run goes to your cluster's Kubeflow Pipelines, and the links open the experiment and the run. On the local target it runs with kfp's local runner against the local cloud.",
+        "watch": "## 4. Watch it run\n\nOne bar per step on a time axis, coloured by state, with the training job's phases and its metric.",
+        "predict": """## 5. Predictions
+
+First the workshop's own call: one test digit as a CSV row, and the raw answer of the k-means endpoint (`closest_cluster`, `distance_to_cluster`).
+
+k-means does not know digit names, so each cluster is named after the digit most of its members are, using the batch-transform answers for the validation digits (labels the model never saw). The score is then measured on the test digits.""",
+        "figures": "Test digits with their cluster and digit (mistakes in red), the centroids the model learned (read from `model.tar.gz`), and the confusion matrix.",
+        "cleanup": "## 6. Clean up\n\nAn idle endpoint keeps costing money. This deletes the run's endpoint, endpoint config and model and its outputs in S3 — only what the kit created. (`kfsm-lab cleanup --all --include-bucket --include-iam` also removes the bucket, the IAM user and the role.)",
+        "summary": "The summary below is what `kfsm-lab run` writes to `summary.json`.",
+    },
+    "ja": {
+        "title": """# Kubeflow Pipelines と Amazon SageMaker による MNIST 分類
+
+EKS Kubeflow ワークショップの「Kubeflow Pipelines with Amazon SageMaker」演習を、現在の環境でそのまま動くようにしたノートブックです。
+
+1. **前提条件**: パイプラインの各ステップが使う IAM ユーザー、シークレット `aws-secret`、SageMaker 実行ロール、S3 バケット、MNIST データ。
+2. **パイプラインの構築**: SageMaker トレーニングジョブ → モデル → バッチ変換 + エンドポイント (Kubeflow Pipelines 2)。
+3. **実行を送信**し、リンクを開いて**進行状況を見ます**。
+4. **推論**: モデルが見たことのない数字をエンドポイントに問い合わせ、k-means が何を学んだかを確認します。
+5. **後片付け**: 課金が続かないようにリソースを削除します。
+
+`target = "local"` では、キットに組み込まれたローカルクラウドで全てが動きます。AWS のプロトコルを話し、k-means を実際に学習するので、AWS アカウントは不要です。`target = "aws"` では、同じセルがあなたの AWS アカウントとクラスターの Kubeflow Pipelines を使います。""",
+        "params": "## パラメーター\n\n次のセルには `parameters` タグが付いています。papermill (および `kfsm-lab run -p 名前=値`) がこの値を置き換えます。",
+        "settings": "最初に設定を検証します。値が間違っていれば、正しい値の形を示してここで止まります。",
+        "prereq": """## 1. 前提条件: IAM、シークレット、バケット、データ
+
+ワークショップで手作業で貼り付けていたシェルコマンドを、1 回の呼び出しで実行します (各ステップに必要なものが揃う順番で)。
+
+* バケット (`<ランダム>-kubeflow-pipeline-data`。us-east-1 では LocationConstraint なし)
+* IAM ユーザー `sagemakeruser` (`AmazonSageMakerFullAccess` とバケットへの S3 アクセス。ワークショップのバッチ変換ステップはこれがないと失敗しました) と、アクセスキー **1 つ**
+* パイプラインの Pod が使うシークレット `aws-secret` (名前空間 `kubeflow`。ローカルでは、ローカル実行だけが読む非公開ファイル)
+* 実行ロール `eksworkshop-sagemaker-kfp-role` (`sagemaker.amazonaws.com` を信頼し、SageMaker と S3 のフルアクセスを持つ)
+* ワークショップと同じ配置のデータ: `mnist_kmeans_example/data` (学習用の数字、RecordIO-protobuf) と `mnist_kmeans_example/input/valid_data.csv` (検証用の数字、CSV)
+
+キーが表示されることはありません。""",
+        "doctor": "ドクターが、パイプラインに必要なものを全て確認し、足りないものの直し方を示します。",
+        "build": """## 2. パイプラインの構築
+
+`mnist-classification-pipeline` はワークショップと同じグラフです: `sagemaker-training-job` → `sagemaker-create-model` → {`sagemaker-batch-transformation`, `sagemaker-deploy-model`}。コンポーネントはキットに同梱されており (ワークショップでは、もう存在しない URL から読み込んでいました)、boto3 だけを使います。SageMaker の名前はすべて実行 ID から決まるので、再実行しても衝突せず、既存のジョブを引き継ぎます。コンパイルした YAML は Kubeflow Pipelines の UI にアップロードすることもできます。""",
+        "submit": "## 3. 実行の送信\n\naws ターゲットでは、クラスターの Kubeflow Pipelines に送信され、リンクから実験と実行を開けます。local ターゲットでは、kfp のローカルランナーがローカルクラウドに対して実行します。",
+        "watch": "## 4. 進行状況\n\nステップごとに時間軸上の棒を状態の色で描き、トレーニングジョブのフェーズと指標も示します。",
+        "predict": """## 5. 推論
+
+まずワークショップと同じ呼び出しです: テスト用の数字 1 つを CSV の 1 行として送り、k-means エンドポイントの生の応答 (`closest_cluster`, `distance_to_cluster`) を表示します。
+
+k-means は数字の名前を知らないので、検証用の数字 (モデルが見ていないラベル) に対するバッチ変換の結果を使い、各クラスターをその中で最も多い数字で名付けます。そのうえでテスト用の数字で正解率を測ります。""",
+        "figures": "テスト用の数字とそのクラスター・予測した数字 (間違いは赤)、モデルが学んだ重心 (`model.tar.gz` から読み込み)、混同行列です。",
+        "cleanup": "## 6. 後片付け\n\n使っていないエンドポイントにも課金が続きます。この実行のエンドポイント、エンドポイント設定、モデル、S3 上の出力を削除します (キットが作ったものだけです)。(`kfsm-lab cleanup --all --include-bucket --include-iam` はバケット、IAM ユーザー、ロールも削除します。)",
+        "summary": "下の要約は、`kfsm-lab run` が `summary.json` に書き出す内容です。",
+    },
+}
+
+CELLS = [
+    ("md", "title"), ("md", "params"), ("code", PARAMETERS, ["parameters"]), ("md", "settings"),
+    ("code", SETTINGS, ["step-settings"]), ("md", "prereq"), ("code", SETUP, ["step-setup"]), ("md", "doctor"),
+    ("code", DOCTOR, ["step-doctor"]), ("md", "build"), ("code", COMPILE, ["step-compile"]), ("md", "submit"),
+    ("code", SUBMIT, ["step-submit"]), ("md", "watch"), ("code", WATCH, ["step-pipeline"]), ("md", "predict"),
+    ("code", WORKSHOP_CALL, ["step-predict"]), ("md", "figures"), ("code", FIGURES, ["step-figures"]),
+    ("md", "cleanup"), ("code", CLEANUP, ["step-cleanup"]), ("md", "summary"), ("code", SUMMARY, ["step-summary"]),
+]
+
+
+def build(lang: str) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
+    for i, spec in enumerate(CELLS):
+        if spec[0] == "md":
+            cell = nbformat.v4.new_markdown_cell(TEXT[lang][spec[1]])
+        else:
+            cell = nbformat.v4.new_code_cell(spec[1])
+            cell.metadata["tags"] = list(spec[2])
+        cell["id"] = f"kfsm-{i:02d}"
+        nb.cells.append(cell)
+    return nb
+
+
+def main() -> None:
+    for lang, path in (("en", ROOT / "sagemaker_pipeline.ipynb"), ("ja", ROOT / "ja" / "sagemaker_pipeline.ipynb")):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(build(lang), str(path))
+        print("wrote", path)
+
+
+if __name__ == "__main__":
+    main()
