@@ -33,3 +33,18 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(__all__)
+
+
+# -- Jupyter entry points (the server module is imported only when Jupyter loads the extension) --
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": "kfsm-lab"}]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    return [{"module": "kfsm_lab"}]
+
+
+def _load_jupyter_server_extension(server_app: Any) -> None:
+    from .server import load_jupyter_server_extension
+
+    load_jupyter_server_extension(server_app)

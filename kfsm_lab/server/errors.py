@@ -1,0 +1,39 @@
+"""HTTP status codes for the kit's errors, so the frontend can tell "fix your input" from "AWS said no"."""
+
+from __future__ import annotations
+
+from ..errors import AwsAccessError, CredentialsError, KfsmError, ValidationError
+
+_AWS_STATUS = {
+    "AccessDenied": 403,
+    "AccessDeniedException": 403,
+    "ResourceNotFound": 404,
+    "ResourceInUse": 409,
+    "ThrottlingException": 429,
+    "ResourceLimitExceeded": 429,
+}
+
+
+class NotFoundError(KfsmError):
+    """The thing asked for does not exist (endpoint, bundled notebook, folder)."""
+
+
+class ForbiddenError(KfsmError):
+    """The request is well-formed but the kit refuses it (e.g. deleting what it did not create)."""
+
+
+def status_for(err: KfsmError) -> int:
+    """The HTTP status that best describes ``err``."""
+    if isinstance(err, NotFoundError):
+        return 404
+    if isinstance(err, ForbiddenError):
+        return 403
+    if isinstance(err, ValidationError):
+        return 400
+    if isinstance(err, CredentialsError):
+        return 503
+    if isinstance(err, AwsAccessError):
+        if err.code == "ValidationException" and "could not find" in err.message.lower():
+            return 404
+        return _AWS_STATUS.get(err.code or "", 502)
+    return 500

@@ -1,0 +1,13 @@
+import { LabIcon } from '@jupyterlab/ui-components';
+
+// Three pipeline steps feeding an endpoint, drawn in the theme's icon colour.
+const PIPELINE_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="16">
+  <g class="jp-icon3" fill="#616161">
+    <rect x="2" y="3" width="7" height="5" rx="1"/>
+    <rect x="2" y="16" width="7" height="5" rx="1"/>
+    <rect x="15" y="9.5" width="7" height="5" rx="1"/>
+    <path d="M9 5.5h3v5.5h3v2h-3v5.5H9v-2h1v-3.5H9v-2h1V7.5H9z"/>
+  </g>
+</svg>`;
+
+export const pipelineIcon = new LabIcon({ name: 'kfsm-lab:pipeline', svgstr: PIPELINE_SVG });

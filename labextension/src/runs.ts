@@ -1,0 +1,197 @@
+import { Poll } from '@lumino/polling';
+import { Widget } from '@lumino/widgets';
+
+import { el, formatAge } from './format';
+import { describeError, requestAPI } from './request';
+
+/** A step of a run, as kfsm_lab.pipeline.list_runs reports it. */
+export interface IRunStep {
+  name: string;
+  state: string;
+  job_name?: string | null;
+  job_status?: string | null;
+  secondary_status?: string | null;
+  failure_reason?: string | null;
+}
+
+/** A run, as kfsm_lab.pipeline.list_runs reports it. */
+export interface IRun {
+  run_id: string;
+  target: string;
+  state: string;
+  created_at: number | string | null;
+  steps: IRunStep[] | { [name: string]: IRunStep };
+  links?: { [label: string]: string } | Array<{ name?: string; label?: string; url: string }>;
+  error?: string | null;
+}
+
+const FINAL = new Set(['succeeded', 'failed', 'canceled', 'cancelled', 'skipped', 'error']);
+const ACTIVE_MS = 3000;
+const IDLE_MS = 15000;
+
+/** True while a run (or step) state can still change. */
+export function isActive(state: string | null | undefined): boolean {
+  return !FINAL.has(String(state ?? '').toLowerCase());
+}
+
+function stepsOf(run: IRun): IRunStep[] {
+  if (Array.isArray(run.steps)) {
+    return run.steps;
+  }
+  return Object.entries(run.steps ?? {}).map(([name, s]) => ({ ...s, name: s.name ?? name }));
+}
+
+function linksOf(run: IRun): Array<{ label: string; url: string }> {
+  const links = run.links ?? {};
+  const pairs = Array.isArray(links)
+    ? links.map(l => ({ label: l.label ?? l.name ?? 'link', url: l.url }))
+    : Object.entries(links).map(([label, url]) => ({ label, url: String(url) }));
+  // Only web links: a record must never turn into a javascript: URL in the page.
+  return pairs.filter(p => /^https?:\/\//i.test(p.url));
+}
+
+function createdSeconds(value: number | string | null): number | null {
+  if (value === null || value === undefined) {
+    return null;
+  }
+  const ms = typeof value === 'number' ? value * 1000 : Date.parse(value);
+  return isNaN(ms) ? null : (Date.now() - ms) / 1000;
+}
+
+const LINK_LABELS: { [key: string]: string } = {
+  run: 'KFP run',
+  experiment: 'KFP experiment'
+};
+
+/** Left sidebar panel: recent pipeline runs with each step's state, refreshed while a run goes. */
+export class RunsPanel extends Widget {
+  constructor(private readonly _openPredictions: (run: IRun) => void) {
+    super();
+    this.id = 'kfsm-lab-runs';
+    this.addClass('kfsm-lab-runs-panel');
+    this.title.caption = 'SageMaker pipeline runs';
+    this._poll = new Poll({
+      factory: () => this.refresh(),
+      frequency: { interval: IDLE_MS, backoff: false },
+      standby: () => !this.isVisible || 'when-hidden',
+      name: 'kfsm-lab:runs'
+    });
+    this._render();
+  }
+
+  get runs(): IRun[] {
+    return this._runs;
+  }
+
+  async refresh(): Promise<void> {
+    try {
+      const data = await requestAPI<{ runs: IRun[] }>('runs?limit=20');
+      this._runs = data.runs ?? [];
+      this._error = null;
+    } catch (err) {
+      this._error = describeError(err);
+    }
+    const interval = this._runs.some(r => isActive(r.state)) ? ACTIVE_MS : IDLE_MS;
+    if (this._poll.frequency.interval !== interval) {
+      this._poll.frequency = { interval, backoff: false, max: IDLE_MS };
+    }
+    this._render();
+  }
+
+  protected onAfterShow(): void {
+    void this._poll.refresh();
+  }
+
+  dispose(): void {
+    this._poll.dispose();
+    super.dispose();
+  }
+
+  private _render(): void {
+    const root = this.node;
+    root.replaceChildren();
+    const header = el('div', 'kfsm-lab-panel-header');
+    header.appendChild(el('h2', '', 'Pipeline runs'));
+    const refresh = el('button', 'jp-Button jp-mod-styled kfsm-lab-refresh', 'Refresh');
+    refresh.addEventListener('click', () => void this.refresh());
+    header.appendChild(refresh);
+    root.appendChild(header);
+    if (this._error) {
+      root.appendChild(el('div', 'kfsm-lab-error', this._error));
+    }
+    if (this._runs.length === 0) {
+      root.appendChild(
+        el(
+          'p',
+          'kfsm-lab-empty',
+          this._error ? '' : 'No pipeline run yet. Start one from the SageMaker Pipeline Lab notebook.'
+        )
+      );
+      return;
+    }
+    const list = el('ul', 'kfsm-lab-run-list');
+    for (const run of this._runs) {
+      list.appendChild(this._renderRun(run));
+    }
+    root.appendChild(list);
+  }
+
+  private _renderRun(run: IRun): HTMLElement {
+    const state = String(run.state ?? 'unknown').toLowerCase();
+    const item = el('li', `kfsm-lab-run kfsm-lab-state-${state}`);
+    item.dataset.runId = run.run_id;
+    item.dataset.state = state;
+    const head = el('div', 'kfsm-lab-run-head');
+    head.appendChild(el('span', 'kfsm-lab-run-id', run.run_id));
+    head.appendChild(el('span', `kfsm-lab-badge kfsm-lab-state-${state}`, state));
+    item.appendChild(head);
+    item.appendChild(
+      el(
+        'div',
+        'kfsm-lab-muted',
+        `${run.target} · started ${formatAge(createdSeconds(run.created_at))} ago`
+      )
+    );
+    const steps = el('ol', 'kfsm-lab-steps');
+    for (const step of stepsOf(run)) {
+      const stepState = String(step.state ?? 'pending').toLowerCase();
+      const li = el('li', `kfsm-lab-step kfsm-lab-state-${stepState}`);
+      li.dataset.step = step.name;
+      li.dataset.state = stepState;
+      li.appendChild(el('span', 'kfsm-lab-dot'));
+      li.appendChild(el('span', 'kfsm-lab-step-name', step.name));
+      const detail = step.secondary_status || step.job_status || stepState;
+      li.appendChild(el('span', 'kfsm-lab-step-state', detail));
+      if (step.failure_reason) {
+        li.title = step.failure_reason;
+      }
+      steps.appendChild(li);
+    }
+    item.appendChild(steps);
+    if (run.error) {
+      item.appendChild(el('div', 'kfsm-lab-error', run.error));
+    }
+    const actions = el('div', 'kfsm-lab-run-actions');
+    for (const link of linksOf(run)) {
+      const a = el('a', 'kfsm-lab-link', LINK_LABELS[link.label] ?? link.label);
+      a.href = link.url;
+      a.target = '_blank';
+      a.rel = 'noopener noreferrer';
+      actions.appendChild(a);
+    }
+    const predictions = el('button', 'jp-Button jp-mod-styled kfsm-lab-predictions', 'Predictions');
+    predictions.title =
+      state === 'succeeded'
+        ? 'Open the notebook to draw this run’s predictions'
+        : 'Available when the run has succeeded';
+    predictions.disabled = state !== 'succeeded';
+    predictions.addEventListener('click', () => this._openPredictions(run));
+    actions.appendChild(predictions);
+    item.appendChild(actions);
+    return item;
+  }
+
+  private _poll: Poll;
+  private _runs: IRun[] = [];
+  private _error: string | null = null;
+}
