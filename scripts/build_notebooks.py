@@ -21,7 +21,7 @@ bucket = ""               # S3 bucket; empty: a generated <random>-kubeflow-pipe
 run_name = ""             # run id that every SageMaker name derives from; empty: a new one; re-use one to adopt
 kfp_host = ""             # aws target: Kubeflow Pipelines API, e.g. http://ml-pipeline.kubeflow:8888
 namespace = "kubeflow"    # aws target: Kubernetes namespace of the aws-secret secret
-pace = 0.0                # local target: seconds per status step (0 = instant; 1-2 to watch the progress in a demo)
+pace = 0.0                # local target: seconds per status step: 0 is instant, 1-2 lets you watch the progress in a demo
 interactive = False       # True: also show the control panel with buttons (headless runs never wait for a click)
 lang = "en"               # language of the panel: "en" or "ja"
 cleanup_at_end = True     # delete the endpoint, model and run outputs at the end (an idle endpoint keeps billing)
