@@ -1,0 +1,93 @@
+"""The controller without any widget and without a cloud: fields, validation, what is enabled, errors."""
+
+import subprocess
+import sys
+
+import pytest
+
+from kfsm_lab.config import load_settings
+from kfsm_lab.errors import ValidationError
+from kfsm_lab.widgets import ActionUnavailable, Controller
+
+BAD_ARN = "arn:aws:iam::12345:role/eksworkshop-sagemaker-kfp-role"
+GOOD_ARN = "arn:aws:iam::123456789012:role/eksworkshop-sagemaker-kfp-role"
+
+
+@pytest.fixture()
+def ctl():
+    return Controller(load_settings(target="local", region="us-west-2"))
+
+
+def test_controller_module_never_imports_ipywidgets():
+    code = ("import sys, kfsm_lab.widgets as kw; c = kw.Controller(); c.validate_field('bucket', 'x'); "
+            "c.can('setup'); assert 'ipywidgets' not in sys.modules, sorted(m for m in sys.modules if 'widget' in m)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("name,value", [("role_arn", GOOD_ARN), ("role_arn", ""), ("bucket", ""),
+                                        ("bucket", "my-bucket-1"), ("region", "eu-central-1"),
+                                        ("target", "aws"), ("role_arn", f"  {GOOD_ARN}\n")])
+def test_valid_values_have_no_message(ctl, name, value):
+    assert ctl.validate_field(name, value) is None
+
+
+def test_bad_values_get_messages_in_both_languages(ctl):
+    en = ctl.validate_field("role_arn", BAD_ARN)
+    assert en is not None and "12 digits" in en and "Hint:" in en
+    ctl.lang = "ja"
+    ja = ctl.validate_field("role_arn", BAD_ARN)
+    assert ja.startswith("実行ロール ARN が正しくありません") and "ヒント:" in ja
+    assert "S3 バケット名" in ctl.validate_field("bucket", "Bad_Bucket")
+    assert "リージョン" in ctl.validate_field("region", "mars-central-9")
+    assert "local または aws" in ctl.validate_field("target", "gcp")
+    assert "'nope'" in ctl.validate_field("nope", "x")
+
+
+def test_set_field_stores_and_emits(ctl):
+    events = []
+    ctl.add_listener(events.append)
+    assert ctl.set_field("bucket", "Bad_Bucket") is not None
+    assert ctl.fields["bucket"] == "Bad_Bucket"  # kept as typed, so the user can fix it
+    assert events[-1].kind == "field" and events[-1].data["name"] == "bucket" and events[-1].data["error"]
+    with pytest.raises(ValidationError):
+        ctl.settings()
+    assert ctl.set_field("bucket", " good-bucket-1 ") is None
+    assert ctl.settings().bucket == "good-bucket-1"
+    with pytest.raises(ValidationError):
+        ctl.set_field("kfp_host", "x")
+
+
+def test_initial_enabled_actions(ctl):
+    assert ctl.can("check") and ctl.can("setup")
+    assert not ctl.can("run_pipeline") and "Set up" in ctl.why_not("run_pipeline")
+    assert not ctl.can("predict") and not ctl.can("cleanup") and not ctl.can("cancel")
+    assert not ctl.busy and ctl.last_error is None
+    assert ctl.status.startswith("Ready")
+
+
+def test_an_invalid_field_disables_everything(ctl):
+    ctl.set_field("role_arn", BAD_ARN)
+    assert [a for a in ("check", "setup", "run_pipeline", "predict", "cleanup") if ctl.can(a)] == []
+    assert "12 digits" in ctl.why_not("setup")
+    ctl.set_field("role_arn", GOOD_ARN)
+    assert ctl.can("setup")
+
+
+def test_unavailable_action_is_refused_with_the_reason(ctl):
+    with pytest.raises(ActionUnavailable) as exc:
+        ctl.start("predict")
+    assert "run the pipeline" in exc.value.message
+    with pytest.raises(ActionUnavailable):
+        ctl.run_pipeline()
+    with pytest.raises(ActionUnavailable):
+        ctl.start("launch")
+    assert not ctl.busy and ctl.last_error is None
+
+
+def test_bad_environment_value_becomes_last_error_not_a_crash(monkeypatch):
+    monkeypatch.setenv("KFSM_BUCKET", "Not_A_Bucket")
+    ctl = Controller()
+    assert ctl.last_error is not None and ctl.last_error.action == "settings"
+    assert "bucket" in ctl.last_error.message
+    assert ctl.fields["target"] == "local"
