@@ -326,8 +326,7 @@ class Controller:
                 raise ActionUnavailable(action, f"{self.label(action)}: {reason}")
             threading.Thread(target=self._quiet, args=(self.cancel,), name="kfsm-cancel", daemon=True).start()
             return
-        method = getattr(self, action) if action in LONG_ACTIONS else None
-        if method is None:
+        if action not in LONG_ACTIONS:
             raise ActionUnavailable(action, self.t("why.unknown_action", action=action))
         impl = getattr(self, f"_do_{action}")
         self._claim(action)

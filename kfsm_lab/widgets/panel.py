@@ -74,6 +74,7 @@ class Panel:
         self.results_out = w.Output()
         self._click_error: ErrorInfo | None = None
         self._syncing = False
+        self._progress_fig: Any = None
 
         self.widget = w.VBox([
             self.title,
@@ -161,9 +162,11 @@ class Panel:
         self._draw_progress(handle)
 
     def _draw_progress(self, handle: Any) -> None:
+        """Redraw the monitor's progress figure (one Figure, reused) into the progress Output."""
         from ..monitor import progress_figure
 
-        render.show_figures(self.progress_out, [("progress", progress_figure(handle.to_dict()))])
+        self._progress_fig = progress_figure(handle.to_dict(), fig=self._progress_fig)
+        render.show_figures(self.progress_out, [("progress", self._progress_fig)])
 
     def _on_finished(self, event: Event) -> None:
         result = event.data
