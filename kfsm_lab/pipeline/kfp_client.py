@@ -155,10 +155,14 @@ class KfpConnection:
         self.namespace = namespace
         self.auth = resolve_auth(token, cookies)
         preflight(self.host, self.auth, timeout)
+        import warnings
+
         import kfp
 
-        self.client = kfp.Client(host=self.host, namespace=namespace, existing_token=self.auth.token,
-                                 cookies=self.auth.cookies, ui_host=ui_host)
+        with warnings.catch_warnings():  # "only works with KFP v2.0.0-beta.2 and later": preflight checked that
+            warnings.simplefilter("ignore", FutureWarning)
+            self.client = kfp.Client(host=self.host, namespace=namespace, existing_token=self.auth.token,
+                                     cookies=self.auth.cookies, ui_host=ui_host)
         self.ui_prefix = (ui_host or os.environ.get("KF_PIPELINES_UI_ENDPOINT") or self.host).rstrip("/")
 
     def links(self, experiment_id: str | None, run_id: str | None) -> RunLinks:
