@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "cleanup": "kfsm_lab.cli.predict_cmd:cleanup",
     "run": "kfsm_lab.cli.run_cmd:run",
     "notebooks": "kfsm_lab.cli.run_cmd:notebooks",
+    "pipeline": "kfsm_lab.cli.pipeline_cmd:pipeline",
 }
 
 HELP = {

@@ -43,6 +43,7 @@ class RunHandle:
         self._jobs: JobReader | None = None
         self._views: dict[str, dict[str, Any]] = {}
         self._proc: subprocess.Popen | None = None
+        self.monitor_error: str | None = None  # why SageMaker details could not be read (run state still is)
 
     # -- identity ---------------------------------------------------------------------------------
     @property
@@ -124,7 +125,7 @@ class RunHandle:
                 "created_at": rec.get("created_at"), "started_at": rec.get("started_at"),
                 "finished_at": rec.get("finished_at"), "error": self.error, "steps": self.steps,
                 "outputs": self.outputs, "links": self.links.as_dict(), "log_path": self.log_path,
-                "kfp_run_id": rec.get("kfp_run_id")}
+                "kfp_run_id": rec.get("kfp_run_id"), "monitor_error": self.monitor_error}
 
     # -- reading ----------------------------------------------------------------------------------
     def _reader(self) -> JobReader:
@@ -198,7 +199,13 @@ class RunHandle:
                 continue  # not started: nothing to describe yet
             if st["state"] in (runs.PENDING, runs.SKIPPED) and self.done:
                 continue
-            self._views[name] = reader.read(name, st["job_name"])
+            try:
+                self._views[name] = reader.read(name, st["job_name"])
+                self.monitor_error = None
+            except Exception as exc:  # noqa: BLE001 - the run goes on; the view shows why details lag
+                from ..aws import translate
+
+                self.monitor_error = str(translate(exc, f"describe {st['job_name']}"))
 
     # -- waiting and cancelling -------------------------------------------------------------------
     def wait(self, timeout: float | None = None, interval: float | None = None,
