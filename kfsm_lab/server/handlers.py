@@ -75,8 +75,11 @@ class _ClientCache:
 
 def _local_cloud_running() -> bool:
     """Whether the local cloud runs now: the cost guard must not start one just to count endpoints."""
-    from ..localcloud import status
-
+    try:
+        from ..localcloud import status
+    except ImportError as exc:
+        raise KfsmError(f"the local cloud cannot be loaded ({exc})",
+                        "reinstall kfsm_lab, or set c.KfsmLab.target = 'aws'") from exc
     return status() is not None
 
 
