@@ -323,20 +323,10 @@ def _arguments(settings: Any, run_id: str) -> dict[str, Any]:
 
 
 def pipeline_keys(settings: Any) -> dict[str, str]:
-    """The access key the local steps use: the setup step's pipeline user."""
-    try:
-        from ..provision.secret_store import pipeline_credentials
-    except ImportError:
-        pipeline_credentials = None
-    if pipeline_credentials is not None:
-        return dict(pipeline_credentials(settings))
-    from ..provision import secret_store
+    """The access key the local steps use: the setup step's pipeline user (never the user's own keys)."""
+    from ..provision.secret_store import pipeline_credentials
 
-    stored = secret_store.load(settings)
-    if not stored:
-        raise ConfigurationError("no pipeline access key is stored for the local target",
-                                 "run `kfsm-lab setup` first (it creates the pipeline user and its key)")
-    return {"AWS_ACCESS_KEY_ID": stored["access_key_id"], "AWS_SECRET_ACCESS_KEY": stored["secret_access_key"]}
+    return dict(pipeline_credentials(settings))
 
 
 def _child_env(settings: Any) -> dict[str, str]:
