@@ -160,12 +160,19 @@ export class RunsPanel extends Widget {
       li.dataset.state = stepState;
       li.appendChild(el('span', 'kfsm-lab-dot'));
       li.appendChild(el('span', 'kfsm-lab-step-name', step.name));
-      const detail = step.secondary_status || step.job_status || stepState;
+      // While a step runs, SageMaker's own words say more (Training, Uploading…); after, its state.
+      const detail =
+        stepState === 'running'
+          ? step.secondary_status || step.job_status || stepState
+          : stepState;
       li.appendChild(el('span', 'kfsm-lab-step-state', detail));
-      if (step.failure_reason) {
-        li.title = step.failure_reason;
+      if (step.job_name) {
+        li.title = step.job_name;
       }
       steps.appendChild(li);
+      if (step.failure_reason) {
+        steps.appendChild(el('li', 'kfsm-lab-error kfsm-lab-failure', step.failure_reason));
+      }
     }
     item.appendChild(steps);
     if (run.error) {
