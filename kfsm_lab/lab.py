@@ -71,9 +71,10 @@ def watch(run: RunHandle, timeout: float | None = 1800, raise_on_failure: bool =
     except ImportError:
         in_kernel = False
     if not in_kernel:
-        from .monitor import watch_terminal
+        from .monitor import tqdm_watch
 
-        return watch_terminal(run, timeout=timeout, raise_on_failure=raise_on_failure)
+        tqdm_watch(run, timeout=timeout)
+        return _check(run, raise_on_failure)
     import matplotlib.pyplot as plt
 
     handle = None
@@ -97,7 +98,13 @@ def watch(run: RunHandle, timeout: float | None = 1800, raise_on_failure: bool =
         run.wait(timeout=timeout, on_update=redraw)
     finally:
         redraw(run, final=True)
-    if raise_on_failure and run.state != "SUCCEEDED":
+    return _check(run, raise_on_failure)
+
+
+def _check(run: RunHandle, raise_on_failure: bool) -> RunHandle:
+    from .pipeline.runs import SUCCEEDED
+
+    if raise_on_failure and run.state != SUCCEEDED:
         from .errors import JobFailedError
 
         raise JobFailedError(f"pipeline run {run.run_id}", run.state, run.error,
