@@ -68,10 +68,15 @@ class PredictionReport:
         return "\n".join(lines)
 
     # figures
+    def sample(self, n: int = 30, seed: int = 0) -> np.ndarray:
+        """Indices of ``n`` test digits in a fixed shuffled order, so the grid shows every digit, not just 0s."""
+        return np.random.default_rng(seed).permutation(len(self.test_y))[:n]
+
     def digits_figure(self, n: int = 30) -> Figure:
         from .figures import digits_grid
 
-        return digits_grid(self.test_X[:n], self.test_clusters[:n], self.predicted[:n], self.test_y[:n],
+        idx = self.sample(n)
+        return digits_grid(self.test_X[idx], self.test_clusters[idx], self.predicted[idx], self.test_y[idx],
                            rows=max(1, int(np.ceil(n / 10))))
 
     def centroids_figure(self) -> Figure | None:

@@ -66,7 +66,7 @@ def centroids(centers: np.ndarray, mapping: np.ndarray | None = None,
         if i >= k:
             ax.set_axis_off()
             continue
-        ax.imshow(centers[i].reshape(28, 28), cmap="viridis")
+        ax.imshow(centers[i].reshape(28, 28), cmap="gray_r")
         label = f"cluster {i}"
         if mapping is not None and mapping[i] >= 0:
             label += f" → {int(mapping[i])}"
