@@ -17,6 +17,19 @@ _LAZY = {
     "load_settings": "kfsm_lab.config",
     "Settings": "kfsm_lab.config",
     "KfsmError": "kfsm_lab.errors",
+    "local_cloud": "kfsm_lab.lab",
+    "setup": "kfsm_lab.lab",
+    "doctor": "kfsm_lab.lab",
+    "predict": "kfsm_lab.lab",
+    "cleanup": "kfsm_lab.lab",
+    "watch": "kfsm_lab.lab",
+    "show_figures": "kfsm_lab.lab",
+    "record_summary": "kfsm_lab.lab",
+    "panel": "kfsm_lab.lab",
+    "compile_pipeline": "kfsm_lab.lab",
+    "start_run": "kfsm_lab.pipeline",
+    "attach": "kfsm_lab.pipeline",
+    "list_runs": "kfsm_lab.pipeline",
 }
 
 __all__ = ["__version__", *_LAZY]

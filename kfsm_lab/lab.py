@@ -53,6 +53,37 @@ def cleanup(settings: Settings, run_id: str | None = None, **kwargs: Any) -> Cle
     return _cleanup(settings, run_id=run_id, all_runs=run_id is None, **kwargs)
 
 
+class CompiledPipeline:
+    """A compiled pipeline file; shows its tasks and their order in a notebook."""
+
+    def __init__(self, path: Any) -> None:
+        import yaml
+
+        self.path = path
+        spec = yaml.safe_load(open(path).read())
+        self.name = spec.get("pipelineInfo", {}).get("name", "")
+        tasks = spec["root"]["dag"]["tasks"]
+        self.tasks = {name: sorted(t.get("dependentTasks", [])) for name, t in tasks.items()}
+        self.parameters = sorted(spec["root"].get("inputDefinitions", {}).get("parameters", {}))
+
+    def _repr_html_(self) -> str:
+        from .display import table
+
+        rows = [(name, ", ".join(deps) or "—") for name, deps in self.tasks.items()]
+        return table(["task", "runs after"], rows, f"{self.name} → {self.path}") + \
+            f"<small>parameters: {', '.join(self.parameters)}</small>"
+
+    def __repr__(self) -> str:
+        return f"CompiledPipeline({self.path!s}, tasks={list(self.tasks)})"
+
+
+def compile_pipeline(path: str, settings: Settings) -> CompiledPipeline:
+    """Compile the pipeline to YAML (what you could upload in the Kubeflow Pipelines UI)."""
+    from .pipeline import compile_pipeline as _compile
+
+    return CompiledPipeline(_compile(path, settings))
+
+
 def _display(obj: Any, **kw: Any) -> Any:
     from IPython.display import display
 
@@ -147,8 +178,16 @@ def summary(settings: Settings, run: RunHandle | None = None, report: Prediction
 def record_summary(settings: Settings, run: RunHandle | None = None, report: PredictionReport | None = None,
                    cleanup_report: CleanupReport | None = None) -> dict[str, Any]:
     """Display the run's summary (machine-readable for ``kfsm-lab run``, a short table for people)."""
+    from .display import table
+
     data = summary(settings, run, report, cleanup_report)
-    _display({SUMMARY_MIME: data, "text/plain": json.dumps(data, indent=1, default=str)}, raw=True)
+    rows = [(s["name"], s["state"], "" if s["seconds"] is None else f"{s['seconds']:.1f} s")
+            for s in data.get("steps", [])]
+    head = f"run {data.get('run_id', '—')} on {data['target']}: {data.get('state', '—')}"
+    if "accuracy" in data:
+        head += f", held-out accuracy {data['accuracy']:.1%}"
+    _display({SUMMARY_MIME: data, "text/html": table(["step", "state", "time"], rows, head, status_col=1),
+              "text/plain": json.dumps(data, indent=1, default=str)}, raw=True)
     return data
 
 

@@ -51,16 +51,14 @@ display(checks)
 checks.raise_for_failures()          # stop here, with the fix, if anything the pipeline needs is missing'''
 
 COMPILE = '''\
-kl.compile_pipeline("mnist-classification-pipeline.yaml", settings)
-print(open("mnist-classification-pipeline.yaml").read()[:600], "...")'''
+kl.compile_pipeline("mnist-classification-pipeline.yaml", settings)'''
 
 SUBMIT = '''\
 run = kl.start_run(settings, run_id=settings.run_name)   # returns at once; the run goes on in the background
 run'''
 
 WATCH = '''\
-kl.watch(run)                        # redraws the progress figure until the run ends; stops here if a step fails
-run'''
+kl.watch(run);                       # redraws the progress figure until the run ends; stops here if a step fails'''
 
 WORKSHOP_CALL = '''\
 pred = kl.predict(settings, run_id=run.run_id)
