@@ -118,8 +118,8 @@ def list_kit_endpoints(sm: Any, region: str, target: str) -> dict[str, Any]:
     live = [d for d in described if d["status"] not in NOT_BILLING]
     cost = pricing.estimate([(i["instance_type"], i["count"]) for d in live for i in d["instances"]], region)
     if target == "local":
-        cost["note"] = ("endpoints on the local cloud cost nothing; the figure is what the same "
-                        "instances would cost on AWS")
+        cost["note"] = ("Endpoints on the local cloud cost nothing; the figure is what the same "
+                        "instances would cost on AWS.")
     return {
         "target": target,
         "region": region,

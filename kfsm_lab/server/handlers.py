@@ -155,7 +155,7 @@ class EndpointsHandler(KfsmHandler):
 
             result = {"target": "local", "region": settings.region, "count": 0, "endpoints": [],
                       "cost": pricing.estimate([], settings.region), "scanned": 0,
-                      "note": "the local cloud is not running, so no endpoint is live"}
+                      "note": "The local cloud is not running, so no endpoint is live."}
         else:
             result = endpoints.list_kit_endpoints(cache.sagemaker(settings), settings.region, settings.target)
         result["checked_at"] = time.time()

@@ -25,6 +25,9 @@ export function formatHourly(usd: number | null | undefined): string {
   if (usd === null || usd === undefined) {
     return '';
   }
+  if (usd === 0) {
+    return '$0/h';
+  }
   return `$${usd < 1 ? usd.toFixed(3) : usd.toFixed(2)}/h`;
 }
 
