@@ -60,7 +60,10 @@ class CompiledPipeline:
         import yaml
 
         self.path = path
-        spec = yaml.safe_load(open(path).read())
+        with open(path) as f:  # the pipeline spec, then (for a cluster) the Kubernetes platform spec
+            docs = list(yaml.safe_load_all(f))
+        spec = docs[0]
+        self.platform = docs[1] if len(docs) > 1 else None
         self.name = spec.get("pipelineInfo", {}).get("name", "")
         tasks = spec["root"]["dag"]["tasks"]
         self.tasks = {name: sorted(t.get("dependentTasks", [])) for name, t in tasks.items()}
