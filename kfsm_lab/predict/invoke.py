@@ -32,11 +32,12 @@ def _invoke(runtime: Any, endpoint: str, body: str, accept: str = "application/j
         code = error_code(exc)
         message = str(getattr(exc, "response", {}).get("Error", {}).get("Message", exc))
         low = message.lower()
-        if code == "ValidationException" and ("not found" in low or "could not find" in low):
+        invalid = code in ("ValidationError", "ValidationException")  # the runtime says ValidationError
+        if invalid and ("not found" in low or "could not find" in low):
             raise AwsAccessError(f"endpoint {endpoint} does not exist", "run the pipeline first "
                                  "(`kfsm-lab pipeline run`), or pass the run id that deployed it (--run)",
                                  code=code, operation="InvokeEndpoint") from exc
-        if code == "ValidationException" and ("inservice" in low or "in service" in low):
+        if invalid and ("inservice" in low or "in service" in low):
             raise AwsAccessError(f"endpoint {endpoint} is not InService yet: {message}",
                                  "wait until the deploy step finishes (`kfsm-lab pipeline status RUN_ID`)",
                                  code=code, operation="InvokeEndpoint") from exc
