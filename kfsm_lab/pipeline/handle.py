@@ -141,7 +141,7 @@ class RunHandle:
         else:
             self._refresh_kfp()
         if not was_done or any(name not in self._views for name in STEPS):
-            self._refresh_jobs()
+            self._refresh_jobs(force=self.done and not was_done)  # the last look at a run is never stale
         return self
 
     def _refresh_local(self) -> None:
@@ -190,7 +190,7 @@ class RunHandle:
             st["end"] = _epoch(getattr(task, "end_time", None)) or st["end"]
         runs.save(rec)
 
-    def _refresh_jobs(self) -> None:
+    def _refresh_jobs(self, force: bool = False) -> None:
         reader = self._reader()
         for name in STEPS:
             st = self._record["steps"][name]
@@ -200,7 +200,7 @@ class RunHandle:
             if st["state"] in (runs.PENDING, runs.SKIPPED) and self.done:
                 continue
             try:
-                self._views[name] = reader.read(name, st["job_name"])
+                self._views[name] = reader.read(name, st["job_name"], force=force)
                 self.monitor_error = None
             except Exception as exc:  # noqa: BLE001 - the run goes on; the view shows why details lag
                 from ..aws import translate

@@ -50,7 +50,8 @@ class RecordKeeper:
                 changed = True
         elif m := _FINISHED.search(line):
             if st := self.step(m.group(1)):
-                st.update(state=runs.SUCCEEDED if m.group(2) == "SUCCESS" else runs.FAILED, end=runs.now())
+                ended = runs.CANCELED if self.record["state"] == runs.CANCELING else runs.FAILED
+                st.update(state=runs.SUCCEEDED if m.group(2) == "SUCCESS" else ended, end=runs.now())
                 changed = True
         if changed:
             runs.save(self.record)
