@@ -21,3 +21,68 @@ def pytest_runtest_makereport(item, call):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "skip_ok_in_ci: a skip that is legitimate even in CI")
+
+
+# --- local cloud (shared by setup, pipeline, predictions and localcloud tests) ---------------------
+
+@pytest.fixture(scope="session")
+def local_cloud(tmp_path_factory):
+    """A local cloud for the whole session, in a private state folder, at pace 0 (instant).
+
+    KFSM_STATE_DIR is set for the session so subprocesses inherit it and a developer's own local
+    cloud is never touched.
+    """
+    from kfsm_lab.localcloud import ensure_running, stop
+
+    old = os.environ.get("KFSM_STATE_DIR")
+    os.environ["KFSM_STATE_DIR"] = str(tmp_path_factory.mktemp("kfsm-state"))
+    info = ensure_running(pace=0)
+    try:
+        yield info
+    finally:
+        stop()
+        if old is None:
+            os.environ.pop("KFSM_STATE_DIR", None)
+        else:
+            os.environ["KFSM_STATE_DIR"] = old
+
+
+@pytest.fixture(scope="session")
+def boto_session(local_cloud):
+    """A boto3 Session with the local cloud's keys and region (never the user's credentials)."""
+    return local_cloud.session()
+
+
+@pytest.fixture(scope="session")
+def local_client(local_cloud, boto_session):
+    """``local_client("s3")`` → a boto3 client pointed at the local cloud."""
+
+    def make(service: str, **kwargs):
+        kwargs.setdefault("endpoint_url", local_cloud.endpoint_url)
+        return boto_session.client(service, **kwargs)
+
+    return make
+
+
+@pytest.fixture()
+def separate_cloud(local_cloud, tmp_path_factory):
+    """``with separate_cloud(pace=...):`` — a second local cloud with its own state folder.
+
+    For tests that need another pace or that delete everything the kit made; the session cloud
+    and its state come back afterwards.
+    """
+    import contextlib
+
+    from kfsm_lab.localcloud import ensure_running, stop
+
+    @contextlib.contextmanager
+    def make(pace: float = 0.0):
+        old = os.environ["KFSM_STATE_DIR"]
+        os.environ["KFSM_STATE_DIR"] = str(tmp_path_factory.mktemp("kfsm-state-separate"))
+        try:
+            yield ensure_running(pace=pace)
+        finally:
+            stop()
+            os.environ["KFSM_STATE_DIR"] = old
+
+    return make

@@ -14,6 +14,7 @@ from .._version import __version__
 # name -> "module:attribute"; later features add their line here.
 COMMANDS: dict[str, str] = {
     "config": "kfsm_lab.cli.config_cmd:config",
+    "local": "kfsm_lab.cli.local_cmd:local",
     "setup": "kfsm_lab.cli.setup_cmd:setup",
     "doctor": "kfsm_lab.cli.setup_cmd:doctor",
     "predict": "kfsm_lab.cli.predict_cmd:predict",

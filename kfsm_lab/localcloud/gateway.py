@@ -1,0 +1,112 @@
+"""The SageMaker emulation's way to S3, IAM and CloudWatch Logs: boto3 over HTTP to its own moto.
+
+Going through the public wire protocol, instead of moto's Python internals, keeps the emulation
+independent of moto's private APIs and exercises the same paths users hit. Requests carry
+``X-Kfsm-Internal`` so the request statistics only count what clients sent.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from .constants import ACCESS_KEY_ID, INTERNAL_HEADER, SECRET_ACCESS_KEY
+
+_ROLE_PREFIX = ":role/"
+
+
+def _mark_internal(request: Any, **_: Any) -> None:
+    request.headers[INTERNAL_HEADER] = "1"
+
+
+class Gateway:
+    """Thread-safe, lazily built boto3 clients pointed at the local cloud itself."""
+
+    def __init__(self, endpoint_url: str) -> None:
+        self.endpoint_url = endpoint_url
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    def client(self, service: str, region: str = "us-east-1") -> Any:
+        key = (service, region)
+        with self._lock:
+            if key not in self._clients:
+                import boto3
+                from botocore.config import Config
+
+                c = boto3.session.Session().client(
+                    service, region_name=region, endpoint_url=self.endpoint_url,
+                    aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY,
+                    config=Config(retries={"max_attempts": 2, "mode": "standard"},
+                                  s3={"addressing_style": "path"}, max_pool_connections=20))
+                c.meta.events.register_first("before-sign.*.*", _mark_internal)
+                self._clients[key] = c
+            return self._clients[key]
+
+    # --- IAM -------------------------------------------------------------------------------------
+    def role_trusts_sagemaker(self, role_arn: str, account: str) -> bool:
+        """True when the role exists in this account and its trust policy lets SageMaker assume it."""
+        if not role_arn or _ROLE_PREFIX not in role_arn or f":{account}:" not in role_arn:
+            return False
+        name = role_arn.rsplit("/", 1)[-1]
+        try:
+            role = self.client("iam").get_role(RoleName=name)["Role"]
+        except Exception:  # noqa: BLE001 - NoSuchEntity or anything else means: cannot assume
+            return False
+        if role.get("Arn") != role_arn:
+            return False
+        doc = role.get("AssumeRolePolicyDocument") or {}
+        if isinstance(doc, str):
+            import json
+            from urllib.parse import unquote
+
+            try:
+                doc = json.loads(unquote(doc))
+            except ValueError:
+                return False
+        stmts = doc.get("Statement", [])
+        for st in stmts if isinstance(stmts, list) else [stmts]:
+            if st.get("Effect") != "Allow":
+                continue
+            actions = st.get("Action", [])
+            actions = [actions] if isinstance(actions, str) else actions
+            if not any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions):
+                continue
+            principal = st.get("Principal", {})
+            services = principal.get("Service", []) if isinstance(principal, dict) else []
+            services = [services] if isinstance(services, str) else services
+            if "sagemaker.amazonaws.com" in services:
+                return True
+        return False
+
+    # --- S3 --------------------------------------------------------------------------------------
+    def list_keys(self, bucket: str, prefix: str, region: str) -> list[tuple[str, int]]:
+        """``(key, size)`` of every object under ``prefix``, in key order."""
+        out: list[tuple[str, int]] = []
+        pages = self.client("s3", region).get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        for page in pages:
+            out.extend((o["Key"], o["Size"]) for o in page.get("Contents", []))
+        return out
+
+    def get(self, bucket: str, key: str, region: str) -> bytes:
+        return self.client("s3", region).get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    def put(self, bucket: str, key: str, body: bytes, region: str) -> None:
+        self.client("s3", region).put_object(Bucket=bucket, Key=key, Body=body)
+
+    # --- CloudWatch Logs -------------------------------------------------------------------------
+    def log(self, group: str, stream: str, lines: list[tuple[float, str]], region: str) -> None:
+        """Append ``(epoch seconds, message)`` lines to a stream, creating group and stream as needed."""
+        if not lines:
+            return
+        logs = self.client("logs", region)
+        for call, kwargs in ((logs.create_log_group, {"logGroupName": group}),
+                             (logs.create_log_stream, {"logGroupName": group, "logStreamName": stream})):
+            try:
+                call(**kwargs)
+            except logs.exceptions.ResourceAlreadyExistsException:
+                pass
+        events = [{"timestamp": int(t * 1000), "message": m} for t, m in lines]
+        events.sort(key=lambda e: e["timestamp"])
+        for i in range(0, len(events), 1000):
+            logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events[i:i + 1000])

@@ -1,0 +1,436 @@
+"""Worker threads that do the real work: train k-means, bring endpoints up, run batch transforms.
+
+Each phase takes at least its share of the local cloud's pace (so demos show progress) but the
+computation itself never waits. Failures become ``Failed`` with a ``FailureReason`` in the
+service's style; a worker never takes the server down.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import threading
+import time
+import traceback
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ...data import csvio, recordio
+from ...data.layout import split_s3_uri
+from ...data.ndarray import NDArrayFormatError, load_ndarrays, save_ndarrays
+from ...images import is_kmeans_image
+from .. import kmeans, runtime
+from .models import LoadedVariant, now
+
+if TYPE_CHECKING:
+    from .models import Endpoint, EndpointConfig, SageMakerBackend, TrainingJob, TransformJob
+
+TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+TRANSFORM_LOG_GROUP = "/aws/sagemaker/TransformJobs"
+MODEL_MEMBER = "model_algo-1"
+
+
+class JobFailure(Exception):
+    """Ends a job as Failed with this text as FailureReason."""
+
+
+class JobStopped(Exception):
+    """The user asked the job to stop."""
+
+
+def _spawn(target, *args: Any) -> None:
+    threading.Thread(target=target, args=args, daemon=True, name=f"kfsm-{target.__name__}").start()
+
+
+class _Phases:
+    """Make each phase last at least ``pace / n`` seconds, waking early when a stop is requested."""
+
+    def __init__(self, backend: SageMakerBackend, n: int, stop: threading.Event | None = None) -> None:
+        self.share = backend.pace.seconds / n
+        self.stop = stop
+        self.t0 = time.monotonic()
+
+    def next(self) -> None:
+        if self.share > 0:
+            remaining = self.share - (time.monotonic() - self.t0)
+            if remaining > 0 and self.stop is not None:
+                self.stop.wait(remaining)
+            elif remaining > 0:
+                time.sleep(remaining)
+        if self.stop is not None and self.stop.is_set():
+            raise JobStopped
+        self.t0 = time.monotonic()
+
+    def linger(self) -> None:
+        """Spend one share of the pace (e.g. in Stopping), uninterruptibly."""
+        if self.share > 0:
+            time.sleep(self.share)
+
+
+# --- channel data --------------------------------------------------------------------------------
+
+def _objects(backend: SageMakerBackend, uri: str, what: str, role: str | None = None) -> list[str]:
+    bucket, prefix = split_s3_uri(uri)
+    try:
+        keys = [k for k, size in backend.gateway.list_keys(bucket, prefix, backend.region)
+                if not (k.endswith("/") and size == 0)]
+    except Exception as exc:  # noqa: BLE001 - NoSuchBucket and friends become the job's failure
+        keys, err = [], exc
+    else:
+        err = None
+    if not keys:
+        detail = f" ({getattr(err, 'response', {}).get('Error', {}).get('Code', err)})" if err else ""
+        raise JobFailure(
+            f'ClientError: No S3 objects found under S3 URL "{uri}" given in {what}{detail}. Please ensure that '
+            f"the bucket exists in the selected region ({backend.region}), that objects exist under that S3 "
+            f'prefix, and that the role "{role or "the caller"}" has "s3:ListBucket" permissions on bucket '
+            f'"{bucket}".')
+    return keys
+
+
+def read_channel(backend: SageMakerBackend, channel: dict[str, Any], role: str | None) -> np.ndarray:
+    """Every object under the channel's S3 prefix, decoded as its ContentType says."""
+    name = channel.get("ChannelName", "?")
+    src = channel.get("DataSource", {}).get("S3DataSource", {})
+    if src.get("S3DataType", "S3Prefix") != "S3Prefix":
+        raise JobFailure(f"ClientError: channel '{name}': S3DataType {src.get('S3DataType')} is not supported by "
+                         "the local cloud; use S3Prefix")
+    if channel.get("CompressionType", "None") not in ("None", None):
+        raise JobFailure(f"ClientError: channel '{name}': CompressionType {channel['CompressionType']} is not "
+                         "supported by the k-means algorithm")
+    uri = src.get("S3Uri", "")
+    bucket, _ = split_s3_uri(uri)
+    ctype, opts = runtime.media_type(channel.get("ContentType") or recordio.CONTENT_TYPE)
+    parts = []
+    for key in _objects(backend, uri, "input data source", role):
+        body = backend.gateway.get(bucket, key, backend.region)
+        try:
+            if ctype in (recordio.CONTENT_TYPE, "application/x-recordio"):
+                X, _ = recordio.read_dense_tensor(body)
+            elif ctype == "text/csv":
+                X = csvio.from_csv(body)[:, int(opts.get("label_size", "0") or 0):]
+            else:
+                raise JobFailure(f"ClientError: channel '{name}': content type {ctype} is not supported; "
+                                 "use application/x-recordio-protobuf or text/csv")
+        except ValueError as exc:
+            raise JobFailure(f"ClientError: Unable to read data channel '{name}' (s3://{bucket}/{key}) as "
+                             f"{ctype}: {exc}") from None
+        if X.size:
+            parts.append(X)
+    if not parts:
+        raise JobFailure(f"ClientError: No records were found in the '{name}' channel ({uri})")
+    widths = {p.shape[1] for p in parts}
+    if len(widths) > 1:
+        raise JobFailure(f"ClientError: objects in channel '{name}' have different numbers of features "
+                         f"{sorted(widths)}")
+    return np.vstack(parts).astype(np.float32, copy=False)
+
+
+def model_tarball(centroids: np.ndarray) -> bytes:
+    """``model.tar.gz`` with ``model_algo-1`` as SageMaker k-means writes it."""
+    payload = save_ndarrays([np.ascontiguousarray(centroids, dtype=np.float32)])
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        info = tarfile.TarInfo(MODEL_MEMBER)
+        info.size = len(payload)
+        info.mtime = int(time.time())
+        tar.addfile(info, io.BytesIO(payload))
+    return buf.getvalue()
+
+
+def centroids_from_tarball(data: bytes) -> np.ndarray:
+    """The k × feature_dim centroids inside a k-means ``model.tar.gz``."""
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+            member = next((m for m in tar.getmembers() if m.isfile() and m.name.lstrip("./") == MODEL_MEMBER),
+                          None)
+            if member is None:
+                raise ValueError(f"the archive has no {MODEL_MEMBER}")
+            arrays = load_ndarrays(tar.extractfile(member).read())  # type: ignore[union-attr]
+    except (tarfile.TarError, NDArrayFormatError, OSError) as exc:
+        raise ValueError(str(exc)) from None
+    if not arrays or arrays[0].ndim != 2:
+        raise ValueError(f"{MODEL_MEMBER} does not hold a k × feature_dim matrix")
+    return arrays[0].astype(np.float32)
+
+
+# --- training ------------------------------------------------------------------------------------
+
+def start_training(backend: SageMakerBackend, job: TrainingJob) -> None:
+    _spawn(_train, backend, job)
+
+
+def _train(backend: SageMakerBackend, job: TrainingJob) -> None:
+    req = job.request
+    stream = f"{job.name}/algo-1-{int(job.created)}"
+    log: list[tuple[float, str]] = []
+
+    def say(msg: str) -> None:
+        log.append((now(), msg))
+
+    phases = _Phases(backend, 4, job.stop_requested)
+    try:
+        image = req.get("AlgorithmSpecification", {}).get("TrainingImage") or \
+            req.get("AlgorithmSpecification", {}).get("AlgorithmName", "")
+        phases.next()
+        if not is_kmeans_image(image):
+            raise JobFailure(f"ClientError: The local cloud runs only the SageMaker built-in k-means algorithm "
+                             f"(<account>.dkr.ecr.<region>.amazonaws.com/kmeans:1); image '{image}' cannot run "
+                             "here. Use kfsm_lab.images.kmeans_image(region) or the aws target.")
+        try:
+            params = kmeans.parse_hyperparameters(req.get("HyperParameters"))
+        except kmeans.AlgorithmClientError as exc:
+            raise JobFailure(str(exc)) from None
+        say(f"Reading provided hyperparameters: {req.get('HyperParameters')}")
+        with backend.lock:
+            job.started = now()
+            job.set_secondary("Downloading", "Downloading input data")
+        channels = {c.get("ChannelName"): c for c in req.get("InputDataConfig") or []}
+        if "train" not in channels:
+            raise JobFailure("ClientError: Channel 'train' is required by the k-means algorithm but the job has "
+                             f"channels {sorted(channels)}")
+        X = read_channel(backend, channels["train"], req.get("RoleArn"))
+        X_test = read_channel(backend, channels["test"], req.get("RoleArn")) if "test" in channels else None
+        say(f"Train channel: {X.shape[0]} records of {X.shape[1]} features"
+            + (f"; test channel: {X_test.shape[0]} records" if X_test is not None else ""))
+        phases.next()
+        with backend.lock:
+            job.set_secondary("Training", "Training image download completed. Training in progress.")
+        t0 = time.perf_counter()
+        try:
+            if X_test is not None:
+                kmeans.check_data(X_test, params, "test")
+            result = kmeans.fit(X, params)
+        except kmeans.AlgorithmClientError as exc:
+            raise JobFailure(str(exc)) from None
+        for line in result.log:
+            say(line)
+        train_msd, _ = kmeans.msd_ssd(X, result.centroids)
+        metrics = {"train:msd": train_msd}
+        say(f"#quality_metric: host=algo-1, train msd <loss>={train_msd}")
+        if X_test is not None:
+            test_msd, test_ssd = kmeans.msd_ssd(X_test, result.centroids)
+            for m, v in (("msd", test_msd), ("ssd", test_ssd)):
+                if m in params.eval_metrics:
+                    metrics[f"test:{m}"] = v
+                    say(f"#test_score (algo-1) : ('{m}', {v})")
+                    say(f"#quality_metric: host=algo-1, test {m} <loss>={v}")
+        say(f"Training took {time.perf_counter() - t0:.3f} s over {result.batches} mini-batch(es)")
+        phases.next()
+        with backend.lock:
+            job.set_secondary("Uploading", "Uploading generated training model")
+        bucket, key = split_s3_uri(job.artifact_uri)
+        try:
+            backend.gateway.put(bucket, key, model_tarball(result.centroids), backend.region)
+        except Exception as exc:  # noqa: BLE001
+            raise JobFailure(f"ClientError: Could not upload the model to {job.artifact_uri}: {exc}") from None
+        say(f"Model saved to {job.artifact_uri} ({params.k} x {params.feature_dim} centroids)")
+        phases.next()
+        t = now()
+        with backend.lock:
+            job.metrics = [{"MetricName": n, "Value": float(v), "Timestamp": t} for n, v in metrics.items()]
+            job.finish("Completed", "Training job completed")
+    except JobStopped:
+        say("Training job stopped by request")
+        phases.linger()  # the service shows Stopping for a while before Stopped
+        with backend.lock:
+            job.finish("Stopped", "Training job stopped")
+    except JobFailure as exc:
+        say(str(exc))
+        with backend.lock:
+            job.finish("Failed", "Training job failed", str(exc))
+    except Exception as exc:  # noqa: BLE001 - an internal error must still end the job
+        say(traceback.format_exc())
+        with backend.lock:
+            job.finish("Failed", "Training job failed", f"InternalServerError: {type(exc).__name__}: {exc}")
+    finally:
+        try:
+            backend.gateway.log(TRAINING_LOG_GROUP, stream, log, backend.region)
+        except Exception:  # noqa: BLE001, S110 - logs are best effort; the job's state is what counts
+            pass
+        job.done.set()
+
+
+# --- endpoints -----------------------------------------------------------------------------------
+
+def load_variants(backend: SageMakerBackend, specs: list[dict[str, Any]]) -> list[LoadedVariant]:
+    """Fetch and decode each production variant's model artifact; ValueError says why one cannot serve."""
+    loaded = []
+    for spec in specs:
+        model = backend.get_model(spec.get("ModelName", ""))
+        containers = model.containers
+        if len(containers) != 1:
+            raise ValueError(f"model {model.name} has {len(containers)} containers; the local cloud serves "
+                             "single-container k-means models")
+        image = containers[0].get("Image", "")
+        if not is_kmeans_image(image):
+            raise ValueError(f"The local cloud serves only the built-in k-means algorithm; model {model.name} "
+                             f"uses image '{image}'")
+        url = containers[0].get("ModelDataUrl", "")
+        if not url.startswith("s3://"):
+            raise ValueError(f"model {model.name} has no s3:// ModelDataUrl")
+        bucket, key = split_s3_uri(url)
+        try:
+            data = backend.gateway.get(bucket, key, backend.region)
+        except Exception:  # noqa: BLE001
+            host = containers[0].get("ContainerHostname", "container_1")
+            raise ValueError(f'Failed to download model data for container "{host}" from URL: "{url}". '
+                             "Please ensure that there is an object located at the URL and that the role passed to "
+                             "CreateModel has permissions to download the object.") from None
+        try:
+            centroids = centroids_from_tarball(data)
+        except ValueError as exc:
+            raise ValueError(f"The model data at {url} is not a k-means model: {exc}") from None
+        loaded.append(LoadedVariant(spec.get("VariantName", "AllTraffic"), float(spec.get("InitialVariantWeight", 1.0)),
+                                    centroids, image))
+    return loaded
+
+
+def start_endpoint(backend: SageMakerBackend, ep: Endpoint, cfg: EndpointConfig, updating: bool) -> None:
+    _spawn(_bring_up, backend, ep, cfg, updating)
+
+
+def _bring_up(backend: SageMakerBackend, ep: Endpoint, cfg: EndpointConfig, updating: bool) -> None:
+    phases = _Phases(backend, 1)
+    try:
+        variants = load_variants(backend, cfg.variants)
+        error = None
+    except Exception as exc:  # noqa: BLE001 - any load problem fails the endpoint, never the server
+        variants, error = [], str(exc)
+    phases.next()
+    with backend.lock:
+        if ep.status == "Deleting":
+            pass
+        elif error is None:
+            ep.variants, ep.variant_specs, ep.config_name = variants, cfg.variants, cfg.name
+            ep.status, ep.failure_reason = "InService", None
+        elif updating:  # the service rolls back to the old config and stays in service
+            ep.status, ep.failure_reason = "InService", error
+        else:
+            ep.status, ep.failure_reason = "Failed", error
+        ep.modified = now()
+    ep.ready.set()
+
+
+def start_endpoint_deletion(backend: SageMakerBackend, ep: Endpoint) -> None:
+    _spawn(_delete, backend, ep)
+
+
+def _delete(backend: SageMakerBackend, ep: Endpoint) -> None:
+    _Phases(backend, 2).next()
+    with backend.lock:
+        if backend.endpoints.get(ep.name.lower()) is ep:
+            del backend.endpoints[ep.name.lower()]
+
+
+# --- batch transform -----------------------------------------------------------------------------
+
+def start_transform(backend: SageMakerBackend, job: TransformJob) -> None:
+    _spawn(_transform, backend, job)
+
+
+def _batches(records: list[bytes], strategy: str, max_bytes: int) -> list[list[bytes]]:
+    if strategy == "SingleRecord":
+        return [[r] for r in records]
+    out: list[list[bytes]] = [[]]
+    size = 0
+    for r in records:
+        if out[-1] and size + len(r) + 1 > max_bytes:
+            out.append([])
+            size = 0
+        out[-1].append(r)
+        size += len(r) + 1
+    return [b for b in out if b]
+
+
+def transform_object(body: bytes, req: dict[str, Any], centroids: np.ndarray) -> bytes:
+    """The ``.out`` content for one input object (raises runtime.InferenceError on bad data).
+
+    Without ``Accept`` the output is JSON Lines (one result per record, one per line), which is what
+    ``Accept=application/jsonlines`` + ``AssembleWith=Line`` gives on the service.
+    """
+    tin, tout = req.get("TransformInput", {}), req.get("TransformOutput", {})
+    ctype = tin.get("ContentType") or "text/csv"
+    accept = runtime.choose_accept(tout.get("Accept") or runtime.JSONLINES)
+    split = tin.get("SplitType", "None")
+    if split in ("Line", "RecordIO"):
+        records = runtime.split_records(body, ctype)
+    else:
+        records = [body]
+    max_bytes = int(req.get("MaxPayloadInMB", 6) or 6) * 1024 * 1024
+    assemble_line = tout.get("AssembleWith", "None") == "Line"
+    outputs = []
+    done = 0
+    for batch in _batches(records, req.get("BatchStrategy") or "MultiRecord", max_bytes):
+        try:
+            X = runtime.parse_request(runtime.join_records(batch, ctype), ctype, centroids.shape[1])
+        except runtime.InferenceError as exc:
+            raise runtime.InferenceError(f"records {done + 1}-{done + len(batch)}: {exc}", exc.status) from None
+        idx, dist = runtime.predict(X, centroids)
+        out = runtime.render(idx, dist, accept)
+        if assemble_line and not out.endswith(b"\n"):
+            out += b"\n"
+        outputs.append(out)
+        done += len(batch)
+    return b"".join(outputs)
+
+
+def _transform(backend: SageMakerBackend, job: TransformJob) -> None:
+    req = job.request
+    phases = _Phases(backend, 3, job.stop_requested)
+    log: list[tuple[float, str]] = []
+    try:
+        phases.next()
+        with backend.lock:
+            job.started = now()
+            model = backend.get_model(req.get("ModelName", ""))
+        try:
+            centroids = load_variants(backend, [{"ModelName": model.name}])[0].centroids
+        except ValueError as exc:
+            raise JobFailure(f"ClientError: {exc}") from None
+        src = req.get("TransformInput", {}).get("DataSource", {}).get("S3DataSource", {})
+        if src.get("S3DataType", "S3Prefix") != "S3Prefix":
+            raise JobFailure(f"ClientError: S3DataType {src.get('S3DataType')} is not supported by the local "
+                             "cloud; use S3Prefix")
+        in_uri = src.get("S3Uri", "")
+        in_bucket, prefix = split_s3_uri(in_uri)
+        out_uri = req.get("TransformOutput", {}).get("S3OutputPath", "").rstrip("/")
+        out_bucket, out_prefix = split_s3_uri(out_uri)
+        keys = _objects(backend, in_uri, "TransformInput")
+        phases.next()
+        for key in keys:
+            if job.stop_requested.is_set():
+                raise JobStopped
+            rel = key[len(prefix):].lstrip("/") or key.rsplit("/", 1)[-1]
+            body = backend.gateway.get(in_bucket, key, backend.region)
+            try:
+                result = transform_object(body, req, centroids)
+            except runtime.InferenceError as exc:
+                raise JobFailure(f"ClientError: Bad input in s3://{in_bucket}/{key}: {exc}") from None
+            out_key = f"{out_prefix}/{rel}.out" if out_prefix else f"{rel}.out"
+            backend.gateway.put(out_bucket, out_key, result, backend.region)
+            log.append((now(), f"s3://{in_bucket}/{key} -> s3://{out_bucket}/{out_key} ({len(result)} bytes)"))
+        phases.next()
+        with backend.lock:
+            job.status = "Completed"
+    except JobStopped:
+        phases.linger()
+        with backend.lock:
+            job.status = "Stopped"
+    except JobFailure as exc:
+        log.append((now(), str(exc)))
+        with backend.lock:
+            job.status, job.failure_reason = "Failed", str(exc)
+    except Exception as exc:  # noqa: BLE001
+        log.append((now(), traceback.format_exc()))
+        with backend.lock:
+            job.status, job.failure_reason = "Failed", f"InternalServerError: {type(exc).__name__}: {exc}"
+    finally:
+        with backend.lock:
+            job.ended = job.modified = now()
+        try:
+            backend.gateway.log(TRANSFORM_LOG_GROUP, f"{job.name}/local-instance-1", log, backend.region)
+        except Exception:  # noqa: BLE001, S110 - best effort
+            pass
+        job.done.set()

@@ -1,0 +1,212 @@
+"""SageMaker on the wire: the JSON 1.1 control plane and the runtime's ``/endpoints/<name>/invocations``.
+
+Decodes requests, calls :class:`~.models.SageMakerBackend`, encodes responses and errors exactly
+as botocore expects them. No state lives here.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from .. import runtime
+from ..gateway import Gateway
+from . import errors
+from .models import Pace, SageMakerBackend, paginate
+
+JSON_11 = "application/x-amz-json-1.1"
+
+Reply = tuple[int, dict[str, str], bytes]
+
+
+class SageMakerService:
+    """Per-region backends plus the operation table."""
+
+    def __init__(self, account: str, gateway: Gateway, pace: Pace) -> None:
+        self.account = account
+        self.gateway = gateway
+        self.pace = pace
+        self._backends: dict[str, SageMakerBackend] = {}
+        self._lock = threading.Lock()
+        self.operations: dict[str, Callable[[SageMakerBackend, dict[str, Any]], dict[str, Any]]] = {
+            name[3:]: getattr(self, name) for name in dir(self) if name.startswith("op_")
+        }
+
+    def backend(self, region: str) -> SageMakerBackend:
+        with self._lock:
+            if region not in self._backends:
+                self._backends[region] = SageMakerBackend(self.account, region, self.gateway, self.pace)
+            return self._backends[region]
+
+    # --- control plane ---------------------------------------------------------------------------
+    def handle_control(self, operation: str, body: bytes, region: str) -> Reply:
+        try:
+            handler = self.operations.get(operation)
+            if handler is None:
+                raise errors.UnknownOperation(f"The local cloud does not implement SageMaker.{operation}; it serves "
+                                              "training jobs, models, endpoint configs, endpoints, transform jobs "
+                                              "and tags.")
+            try:
+                req = json.loads(body or b"{}")
+            except ValueError:
+                raise errors.SageMakerError("Start of structure or map found where not expected.",
+                                            "SerializationException") from None
+            result = handler(self.backend(region), req)
+            return 200, {"Content-Type": JSON_11}, json.dumps(result).encode()
+        except errors.SageMakerError as exc:
+            return exc.status, {"Content-Type": JSON_11, "x-amzn-ErrorType": exc.code}, \
+                json.dumps(exc.body()).encode()
+
+    # training jobs
+    def op_CreateTrainingJob(self, b: SageMakerBackend, req: dict) -> dict:
+        return {"TrainingJobArn": b.create_training_job(req).arn}
+
+    def op_DescribeTrainingJob(self, b: SageMakerBackend, req: dict) -> dict:
+        with b.lock:
+            return b.get_training_job(req.get("TrainingJobName", "")).describe()
+
+    def op_ListTrainingJobs(self, b: SageMakerBackend, req: dict) -> dict:
+        with b.lock:
+            page, nxt = paginate(list(b.training_jobs.values()), req, status_of=lambda r: r.status)
+            return _page("TrainingJobSummaries", [r.summary() for r in page], nxt)
+
+    def op_StopTrainingJob(self, b: SageMakerBackend, req: dict) -> dict:
+        b.stop_training_job(req.get("TrainingJobName", ""))
+        return {}
+
+    # models
+    def op_CreateModel(self, b: SageMakerBackend, req: dict) -> dict:
+        return {"ModelArn": b.create_model(req).arn}
+
+    def op_DescribeModel(self, b: SageMakerBackend, req: dict) -> dict:
+        with b.lock:
+            return b.get_model(req.get("ModelName", "")).describe()
+
+    def op_ListModels(self, b: SageMakerBackend, req: dict) -> dict:
+        with b.lock:
+            page, nxt = paginate(list(b.models.values()), req)
+            return _page("Models", [r.summary() for r in page], nxt)
+
+    def op_DeleteModel(self, b: SageMakerBackend, req: dict) -> dict:
+        b.delete_model(req.get("ModelName", ""))
+        return {}
+
+    # endpoint configs
+    def op_CreateEndpointConfig(self, b: SageMakerBackend, req: dict) -> dict:
+        return {"EndpointConfigArn": b.create_endpoint_config(req).arn}
+
+    def op_DescribeEndpointConfig(self, b: SageMakerBackend, req: dict) -> dict:
+        with b.lock:
+            return b.get_endpoint_config(req.get("EndpointConfigName", "")).describe()
+
+    def op_ListEndpointConfigs(self, b: SageMakerBackend, req: dict) -> dict:
+        with b.lock:
+            page, nxt = paginate(list(b.endpoint_configs.values()), req)
+            return _page("EndpointConfigs", [r.summary() for r in page], nxt)
+
+    def op_DeleteEndpointConfig(self, b: SageMakerBackend, req: dict) -> dict:
+        b.delete_endpoint_config(req.get("EndpointConfigName", ""))
+        return {}
+
+    # endpoints
+    def op_CreateEndpoint(self, b: SageMakerBackend, req: dict) -> dict:
+        return {"EndpointArn": b.create_endpoint(req).arn}
+
+    def op_DescribeEndpoint(self, b: SageMakerBackend, req: dict) -> dict:
+        with b.lock:
+            return b.get_endpoint(req.get("EndpointName", "")).describe()
+
+    def op_ListEndpoints(self, b: SageMakerBackend, req: dict) -> dict:
+        with b.lock:
+            page, nxt = paginate(list(b.endpoints.values()), req, status_of=lambda r: r.status)
+            return _page("Endpoints", [r.summary() for r in page], nxt)
+
+    def op_UpdateEndpoint(self, b: SageMakerBackend, req: dict) -> dict:
+        return {"EndpointArn": b.update_endpoint(req).arn}
+
+    def op_DeleteEndpoint(self, b: SageMakerBackend, req: dict) -> dict:
+        b.delete_endpoint(req.get("EndpointName", ""))
+        return {}
+
+    # transform jobs
+    def op_CreateTransformJob(self, b: SageMakerBackend, req: dict) -> dict:
+        return {"TransformJobArn": b.create_transform_job(req).arn}
+
+    def op_DescribeTransformJob(self, b: SageMakerBackend, req: dict) -> dict:
+        with b.lock:
+            return b.get_transform_job(req.get("TransformJobName", "")).describe()
+
+    def op_ListTransformJobs(self, b: SageMakerBackend, req: dict) -> dict:
+        with b.lock:
+            page, nxt = paginate(list(b.transform_jobs.values()), req, status_of=lambda r: r.status)
+            return _page("TransformJobSummaries", [r.summary() for r in page], nxt)
+
+    def op_StopTransformJob(self, b: SageMakerBackend, req: dict) -> dict:
+        b.stop_transform_job(req.get("TransformJobName", ""))
+        return {}
+
+    # tags
+    def op_AddTags(self, b: SageMakerBackend, req: dict) -> dict:
+        return {"Tags": b.add_tags(req.get("ResourceArn", ""), req.get("Tags") or [])}
+
+    def op_ListTags(self, b: SageMakerBackend, req: dict) -> dict:
+        tags = b.list_tags(req.get("ResourceArn", ""))
+        start = int(req.get("NextToken") or 0) if str(req.get("NextToken") or "0").isdigit() else 0
+        size = int(req.get("MaxResults") or 50)
+        out: dict[str, Any] = {"Tags": tags[start:start + size]}
+        if start + size < len(tags):
+            out["NextToken"] = str(start + size)
+        return out
+
+    def op_DeleteTags(self, b: SageMakerBackend, req: dict) -> dict:
+        b.delete_tags(req.get("ResourceArn", ""), req.get("TagKeys") or [])
+        return {}
+
+    # --- runtime ---------------------------------------------------------------------------------
+    def handle_invocation(self, endpoint_name: str, body: bytes, headers: dict[str, str], region: str) -> Reply:
+        """``POST /endpoints/<name>/invocations``: the k-means container's answer, or the service's error."""
+        b = self.backend(region)
+        try:
+            ep = b.endpoints.get(endpoint_name.lower())
+            if ep is None:
+                raise errors.endpoint_not_found(endpoint_name, self.account)
+            variants = ep.variants
+            if ep.status not in ("InService", "Updating") or not variants:
+                raise errors.RuntimeError_(f"Endpoint {endpoint_name} of account {self.account} is not in service "
+                                           f"(its status is {ep.status}); wait for InService "
+                                           "(waiter endpoint_in_service) before invoking it.", "ValidationError", 400)
+            target = headers.get("x-amzn-sagemaker-target-variant")
+            if target:
+                chosen = [v for v in variants if v.name == target]
+                if not chosen:
+                    raise errors.RuntimeError_(f"Variant {target} not found for endpoint {endpoint_name}",
+                                               "ValidationError", 400)
+                variant = chosen[0]
+            elif len(variants) == 1:
+                variant = variants[0]
+            else:
+                variant = random.choices(variants, weights=[v.weight for v in variants])[0]
+            try:
+                accept = runtime.choose_accept(headers.get("accept"))
+                X = runtime.parse_request(body, headers.get("content-type"), variant.centroids.shape[1])
+            except runtime.InferenceError as exc:
+                raise errors.model_error(exc.status, str(exc), endpoint_name, self.account, region) from None
+            idx, dist = runtime.predict(X, variant.centroids)
+            return 200, {"Content-Type": accept, "x-Amzn-Invoked-Production-Variant": variant.name}, \
+                runtime.render(idx, dist, accept)
+        except errors.SageMakerError as exc:
+            payload = {"message": exc.message, **exc.extra}
+            if exc.code == "ModelError":
+                payload = {"ErrorCode": "CLIENT_ERROR_FROM_MODEL", "Message": exc.message, **exc.extra}
+            return exc.status, {"Content-Type": "application/json", "x-amzn-ErrorType": exc.code}, \
+                json.dumps(payload).encode()
+
+
+def _page(key: str, items: list[dict], nxt: str | None) -> dict:
+    out: dict[str, Any] = {key: items}
+    if nxt:
+        out["NextToken"] = nxt
+    return out

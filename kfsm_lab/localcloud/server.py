@@ -1,0 +1,288 @@
+"""The local cloud's HTTP front door: one WSGI app on 127.0.0.1 for every service.
+
+Dispatch order for each request:
+
+1. fault hook (:meth:`LocalCloudApp.fault_for`, a no-op today: the place where throttling,
+   5xx or slow responses will be injected),
+2. ``/_kfsm/*`` admin routes (health, stats, pace),
+3. SageMaker control plane (``X-Amz-Target: SageMaker.*``) and runtime
+   (``POST /endpoints/<name>/invocations``), served by :mod:`.sagemaker`,
+4. everything else to moto's own WSGI dispatcher in this process (S3, IAM, STS, Logs, …).
+
+Requests are counted per ``service.Operation`` unless they come from the emulation itself.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+from .constants import ACCOUNT_ID, ADMIN_PREFIX, DEFAULT_REGION, INTERNAL_HEADER, SERVICE_NAME
+
+INVOCATION_RE = re.compile(r"^/endpoints/([^/]+)/invocations$")
+INTERNAL_ENV = "HTTP_" + INTERNAL_HEADER.upper().replace("-", "_")
+_SCOPE_RE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
+
+StartResponse = Callable[..., Any]
+
+
+def check_loopback(host: str) -> str:
+    """Refuse anything but a loopback address: the local cloud has no authentication."""
+    if host == "localhost":
+        return "127.0.0.1"
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return host
+    except ValueError:
+        pass
+    from ..errors import ValidationError
+
+    raise ValidationError("host", host, "the local cloud binds only to a loopback address",
+                          "use 127.0.0.1 (it has no authentication, so it must not be reachable from the network)")
+
+
+def _scope(environ: dict[str, Any]) -> tuple[str | None, str | None]:
+    m = _SCOPE_RE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return (m.group(1), m.group(2)) if m else (None, None)
+
+
+def _s3_operation(method: str, path: str, query: str, environ: dict[str, Any]) -> str:
+    parts = [p for p in path.split("/") if p]
+    q = parse_qs(query, keep_blank_values=True)
+    if not parts:
+        return "ListBuckets"
+    if len(parts) == 1:
+        if method == "GET":
+            return "ListObjectsV2" if q.get("list-type") == ["2"] else (
+                "GetBucketLocation" if "location" in q else "ListObjects")
+        return {"PUT": "CreateBucket", "HEAD": "HeadBucket", "DELETE": "DeleteBucket",
+                "POST": "DeleteObjects" if "delete" in q else "PostBucket"}.get(method, method)
+    if method == "PUT":
+        if "uploadId" in q:
+            return "UploadPart"
+        return "CopyObject" if environ.get("HTTP_X_AMZ_COPY_SOURCE") else "PutObject"
+    if method == "POST":
+        return "CreateMultipartUpload" if "uploads" in q else "CompleteMultipartUpload"
+    return {"GET": "GetObject", "HEAD": "HeadObject", "DELETE": "DeleteObject"}.get(method, method)
+
+
+class Stats:
+    """Request counts per ``service.Operation`` since start (or the last reset)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+        self.since = time.time()
+
+    def add(self, key: str) -> None:
+        with self._lock:
+            self._counts[key] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            counts = dict(sorted(self._counts.items()))
+        return {"since": self.since, "total": sum(counts.values()), "requests": counts}
+
+    def reset(self) -> None:
+        with self._lock:
+            self._counts.clear()
+            self.since = time.time()
+
+
+class LocalCloudApp:
+    """The WSGI application. Build with :func:`build_app`."""
+
+    def __init__(self, moto_app: Callable, sagemaker: Any, pace: Any, region: str) -> None:
+        self.moto_app = moto_app
+        self.sagemaker = sagemaker
+        self.pace = pace
+        self.region = region
+        self.stats = Stats()
+        self.started = time.time()
+
+    # -- the hook for later fault injection ------------------------------------------------------
+    def fault_for(self, service: str, operation: str, environ: dict[str, Any]
+                  ) -> tuple[int, dict[str, str], bytes] | None:
+        """A canned failure for this request, or None to serve it normally (always None for now)."""
+        return None
+
+    # -- dispatch -------------------------------------------------------------------------------------
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "") or "/"
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path.startswith(ADMIN_PREFIX + "/"):
+            return self._reply(start_response, *self._admin(method, path, environ))
+        service, operation, kind = self._classify(environ, path, method)
+        if not environ.get(INTERNAL_ENV):
+            self.stats.add(f"{service}.{operation}")
+        fault = self.fault_for(service, operation, environ)
+        if fault is not None:
+            return self._reply(start_response, *fault)
+        if kind == "sagemaker":
+            region = _scope(environ)[0] or self.region
+            return self._reply(start_response, *self.sagemaker.handle_control(operation, _body(environ), region))
+        if kind == "runtime":
+            region = _scope(environ)[0] or self.region
+            headers = {k[5:].lower().replace("_", "-"): v for k, v in environ.items() if k.startswith("HTTP_")}
+            if environ.get("CONTENT_TYPE"):
+                headers["content-type"] = environ["CONTENT_TYPE"]
+            name = unquote(INVOCATION_RE.match(path).group(1))  # type: ignore[union-attr]
+            return self._reply(start_response, *self.sagemaker.handle_invocation(name, _body(environ), headers,
+                                                                                  region))
+        return self.moto_app(environ, start_response)
+
+    def _classify(self, environ: dict[str, Any], path: str, method: str) -> tuple[str, str, str]:
+        """``(service, operation, kind)`` where kind says who serves it: sagemaker, runtime or moto."""
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target.startswith("SageMaker."):
+            return "sagemaker", target.split(".", 1)[1], "sagemaker"
+        if method == "POST" and INVOCATION_RE.match(path):
+            return "sagemaker-runtime", "InvokeEndpoint", "runtime"
+        _, service = _scope(environ)
+        service = service or "unknown"
+        if target:
+            return service, target.rsplit(".", 1)[-1], "moto"
+        if service == "s3":
+            return "s3", _s3_operation(method, path, environ.get("QUERY_STRING", ""), environ), "moto"
+        action = parse_qs(environ.get("QUERY_STRING", "")).get("Action")
+        if not action and environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+            body = _body(environ)
+            action = parse_qs(body.decode("utf-8", "replace")).get("Action")
+        return service, (action[0] if action else f"{method} {path.split('?')[0]}"), "moto"
+
+    def _admin(self, method: str, path: str, environ: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+        route = path[len(ADMIN_PREFIX):]
+        if route == "/health" and method == "GET":
+            return _json(200, {"status": "ok", "service": SERVICE_NAME, "pid": os.getpid(), "pace": self.pace.seconds,
+                               "region": self.region, "account": ACCOUNT_ID, "uptime": time.time() - self.started})
+        if route == "/stats" and method == "GET":
+            return _json(200, self.stats.snapshot())
+        if route == "/stats/reset" and method == "POST":
+            self.stats.reset()
+            return _json(200, self.stats.snapshot())
+        if route == "/pace" and method in ("GET", "POST"):
+            if method == "POST":
+                try:
+                    value = float(json.loads(_body(environ) or b"{}").get("pace"))
+                    if value < 0:
+                        raise ValueError
+                except (TypeError, ValueError):
+                    return _json(400, {"error": 'send {"pace": <seconds >= 0>}'})
+                self.pace.seconds = value
+            return _json(200, {"pace": self.pace.seconds})
+        return _json(404, {"error": f"no admin route {method} {path}",
+                           "routes": ["GET /_kfsm/health", "GET /_kfsm/stats", "POST /_kfsm/stats/reset",
+                                      "GET|POST /_kfsm/pace"]})
+
+    @staticmethod
+    def _reply(start_response: StartResponse, status: int, headers: dict[str, str], body: bytes) -> list[bytes]:
+        from http import HTTPStatus
+
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = "Error"
+        hdrs = [(k, v) for k, v in headers.items()]
+        hdrs.append(("Content-Length", str(len(body))))
+        hdrs.append(("x-amzn-RequestId", _request_id()))
+        start_response(f"{status} {phrase}", hdrs)
+        return [body]
+
+
+def _request_id() -> str:
+    import uuid
+
+    return str(uuid.uuid4())
+
+
+def _json(status: int, data: Any) -> tuple[int, dict[str, str], bytes]:
+    return status, {"Content-Type": "application/json"}, json.dumps(data).encode()
+
+
+def _body(environ: dict[str, Any]) -> bytes:
+    """Read the request body once and put it back, so moto can read it again."""
+    cached = environ.get("kfsm.body")
+    if cached is not None:
+        return cached
+    import io
+
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["kfsm.body"] = body
+    return body
+
+
+def build_app(endpoint_url: str, pace_seconds: float = 0.0, region: str = DEFAULT_REGION) -> LocalCloudApp:
+    """moto's dispatcher plus the SageMaker emulation, wired to call back into ``endpoint_url``."""
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    from .gateway import Gateway
+    from .sagemaker.models import Pace
+    from .sagemaker.responses import SageMakerService
+
+    pace = Pace(pace_seconds)
+    service = SageMakerService(ACCOUNT_ID, Gateway(endpoint_url), pace)
+    return LocalCloudApp(DomainDispatcherApplication(create_backend_app), service, pace, region)
+
+
+def _quiet_handler() -> type:
+    """moto's request handler without a log line per request (they would flood the log file)."""
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    class QuietHandler(MotoRequestHandler):
+        def log_request(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+    return QuietHandler
+
+
+class LocalCloudServer:
+    """A threaded HTTP server around :class:`LocalCloudApp` (in this process; lifecycle runs it detached)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, pace: float = 0.0,
+                 region: str = DEFAULT_REGION) -> None:
+        from werkzeug.serving import make_server
+
+        self.host = check_loopback(host)
+        self._app_ref: dict[str, LocalCloudApp] = {}
+
+        def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+            return self._app_ref["app"](environ, start_response)
+
+        self.httpd = make_server(self.host, port, app, threaded=True, request_handler=_quiet_handler())
+        self.port = self.httpd.server_address[1]
+        self.app = build_app(self.endpoint_url, pace, region)
+        self._app_ref["app"] = self.app
+        self._thread: threading.Thread | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def serve_forever(self) -> None:
+        self.httpd.serve_forever()
+
+    def start(self) -> LocalCloudServer:
+        """Serve on a daemon thread (tests and embedding)."""
+        self._thread = threading.Thread(target=self.serve_forever, daemon=True, name="kfsm-localcloud")
+        self._thread.start()
+        return self
+
+    def shutdown(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(5)

@@ -1,0 +1,84 @@
+"""Start, reuse, find, stop; the state file; the CLI; loopback only."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kfsm_lab.errors import ValidationError
+from kfsm_lab.localcloud import ACCOUNT_ID, ensure_running, state_file, status
+
+KFSM = str(Path(sys.executable).with_name("kfsm-lab"))
+
+
+def test_second_call_reuses_the_running_cloud(local_cloud):
+    again = ensure_running()
+    assert again.reused and again.pid == local_cloud.pid and again.endpoint_url == local_cloud.endpoint_url
+    found = status()
+    assert found is not None and found.pid == local_cloud.pid
+    assert local_cloud.endpoint_url.startswith("http://127.0.0.1:")
+    public = json.dumps(local_cloud.public_dict())
+    assert local_cloud.secret_access_key not in public and local_cloud.access_key_id not in public
+    assert local_cloud.account_id == ACCOUNT_ID
+    env = local_cloud.env()
+    assert env["AWS_ENDPOINT_URL"] == local_cloud.endpoint_url and env["AWS_REGION"] == local_cloud.region
+    assert stat.S_IMODE(os.stat(state_file()).st_mode) == 0o600
+
+
+def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([KFSM, "local", *args], capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_stale_state_file_is_replaced_and_cli_lifecycle(tmp_path):
+    env = {**os.environ, "KFSM_STATE_DIR": str(tmp_path)}
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (tmp_path / "localcloud.json").write_text(json.dumps({
+        "pid": dead.pid, "host": "127.0.0.1", "port": 9, "endpoint_url": "http://127.0.0.1:9"}))
+    assert _run("status", "--json", env=env).returncode == 3  # stale: not running
+
+    started = _run("start", "--json", "--pace", "0", env=env)
+    assert started.returncode == 0, started.stderr
+    info = json.loads(started.stdout)
+    try:
+        assert info["pid"] != dead.pid and info["reused"] is False
+        assert "secret" not in started.stdout.lower() and "AKIA" not in started.stdout
+        again = json.loads(_run("start", "--json", env=env).stdout)
+        assert again["pid"] == info["pid"] and again["reused"] is True
+        st = json.loads(_run("status", "--json", env=env).stdout)
+        assert st["running"] is True and st["endpoint_url"] == info["endpoint_url"]
+        exports = _run("env", env=env).stdout
+        assert f"export AWS_ENDPOINT_URL={info['endpoint_url']}" in exports
+        assert "export AWS_DEFAULT_REGION=" in exports
+        who = subprocess.run([sys.executable, "-c", "import boto3; print(boto3.client('sts').get_caller_identity()"
+                              "['Account'])"], capture_output=True, text=True, timeout=60,
+                             env={**env, **dict(ln[7:].split("=", 1) for ln in exports.splitlines())})
+        assert who.stdout.strip() == ACCOUNT_ID, who.stderr
+    finally:
+        stopped = _run("stop", "--json", env=env)
+    assert json.loads(stopped.stdout) == {"stopped": True}
+    assert not (tmp_path / "localcloud.json").exists()
+    assert _run("status", env=env).returncode == 3
+    with pytest.raises(ProcessLookupError):
+        os.kill(info["pid"], 0)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "example.com"])  # noqa: S104 - refused on purpose
+def test_non_loopback_bind_is_refused(host):
+    from kfsm_lab.localcloud.server import LocalCloudServer
+
+    with pytest.raises(ValidationError, match="loopback"):
+        LocalCloudServer(host=host)
+
+
+def test_serve_refuses_non_loopback_from_the_command_line(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "kfsm_lab.localcloud", "serve", "--host", "0.0.0.0",  # noqa: S104
+                           "--state-file", str(tmp_path / "s.json")], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "loopback" in proc.stderr
+    assert not (tmp_path / "s.json").exists()
