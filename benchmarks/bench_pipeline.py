@@ -54,12 +54,15 @@ def pipeline_wall(runs: int) -> "list[dict]":
         t0 = time.perf_counter()
         handle = start_run(settings)
         started = time.perf_counter() - t0
-        handle.wait(timeout=300, interval=0.05)
+        handle.wait(timeout=300)
         wall = time.perf_counter() - t0
         snap = handle.to_dict()
         steps = {s["name"]: (s["end"] or 0) - (s["start"] or 0) for s in snap["steps"]}
+        first_start = min(s["start"] for s in snap["steps"] if s["start"])
+        last_end = max(s["end"] for s in snap["steps"] if s["end"])
         results.append({"run_id": handle.run_id, "state": handle.state, "wall": wall, "start_call": started,
-                        "steps": steps})
+                        "steps": steps, "startup": first_start - snap["created_at"],
+                        "tail": snap["finished_at"] - last_end})
     return results
 
 
@@ -75,8 +78,8 @@ def main() -> int:
     results = pipeline_wall(args.runs)
     for r in results:
         steps = ", ".join(f"{k.removeprefix('sagemaker-')} {v:.2f}s" for k, v in r["steps"].items())
-        print(f"run {r['run_id']}: {r['state']} in {r['wall']:.2f} s (start_run returned in {r['start_call']:.2f} s)"
-              f"; steps: {steps}")
+        print(f"run {r['run_id']}: {r['state']} in {r['wall']:.2f} s (start_run returned in {r['start_call']:.2f} s,"
+              f" runner start-up {r['startup']:.2f} s, wind-down {r['tail']:.2f} s); steps: {steps}")
     walls = [r["wall"] for r in results]
     print(f"pipeline wall at instant pace: median {statistics.median(walls):.2f} s over {len(walls)} runs "
           f"(goal < 10 s)")
