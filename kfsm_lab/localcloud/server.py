@@ -50,7 +50,12 @@ def check_loopback(host: str) -> str:
 
 
 def _scope(environ: dict[str, Any]) -> tuple[str | None, str | None]:
+    """``(region, service)`` of the SigV4 credential scope (header, or query for presigned URLs)."""
     m = _SCOPE_RE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    if m is None and "X-Amz-Credential=" in environ.get("QUERY_STRING", ""):
+        cred = parse_qs(environ["QUERY_STRING"]).get("X-Amz-Credential", [""])[0]
+        m = _SCOPE_RE.search("Credential=" + cred + "/aws4_request" if not cred.endswith("aws4_request")
+                             else "Credential=" + cred)
     return (m.group(1), m.group(2)) if m else (None, None)
 
 
@@ -147,6 +152,8 @@ class LocalCloudApp:
         if method == "POST" and INVOCATION_RE.match(path):
             return "sagemaker-runtime", "InvokeEndpoint", "runtime"
         _, service = _scope(environ)
+        if service is None and "AWSAccessKeyId=" in environ.get("QUERY_STRING", ""):
+            service = "s3"  # a SigV2 presigned URL: only S3 makes those
         service = service or "unknown"
         if target:
             return service, target.rsplit(".", 1)[-1], "moto"

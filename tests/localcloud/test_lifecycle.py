@@ -82,3 +82,23 @@ def test_serve_refuses_non_loopback_from_the_command_line(tmp_path):
                            "--state-file", str(tmp_path / "s.json")], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "loopback" in proc.stderr
     assert not (tmp_path / "s.json").exists()
+
+
+def test_pace_resolution(monkeypatch):
+    from kfsm_lab.localcloud import resolve_pace
+
+    monkeypatch.setenv("KFSM_PACE", "2.5")
+    assert resolve_pace(None) == 2.5 and resolve_pace(0) == 0.0
+    monkeypatch.setenv("KFSM_PACE", "fast")
+    with pytest.raises(ValidationError, match="KFSM_PACE"):
+        resolve_pace(None)
+    with pytest.raises(ValidationError, match="0 or more"):
+        resolve_pace(-1)
+
+
+def test_explicit_pace_applies_to_the_running_cloud(local_cloud):
+    try:
+        assert ensure_running(pace=1.5).pace == 1.5
+        assert status().pace == 1.5
+    finally:
+        assert ensure_running(pace=0).pace == 0

@@ -217,3 +217,33 @@ def test_layout_objects_are_readable(layout, s3, sample):
     X, y = read_dense_tensor(s3.get_object(Bucket=layout.bucket, Key=layout.train_key)["Body"].read())
     assert X.shape == sample.train.X.shape and y is not None
     assert isinstance(S3Layout(layout.bucket).valid_key, str)
+
+
+def test_config_and_transform_listing_stop_and_delete(local_cloud, sm, model_name, layout):
+    cfg = unique("kfsm-cfg-list")
+    sm.create_endpoint_config(EndpointConfigName=cfg, ProductionVariants=[{
+        "VariantName": "v", "ModelName": model_name, "InitialInstanceCount": 1, "InstanceType": "ml.t2.medium"}],
+        Tags=[{"Key": "kfsm-lab", "Value": "test"}])
+    listed = sm.list_endpoint_configs(NameContains="kfsm-cfg-list")["EndpointConfigs"]
+    assert [c["EndpointConfigName"] for c in listed] == [cfg]
+    assert sm.describe_endpoint_config(EndpointConfigName=cfg)["ProductionVariants"][0]["InitialVariantWeight"] == 1.0
+    sm.delete_endpoint_config(EndpointConfigName=cfg)
+    assert sm.list_endpoint_configs(NameContains="kfsm-cfg-list")["EndpointConfigs"] == []
+
+    local_cloud.admin("pace", {"pace": 3})
+    try:
+        name = unique("kfsm-transform-stop")
+        sm.create_transform_job(
+            TransformJobName=name, ModelName=model_name,
+            TransformInput={"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix",
+                                                            "S3Uri": layout.batch_input_uri}},
+                            "ContentType": "text/csv", "SplitType": "Line"},
+            TransformOutput={"S3OutputPath": layout.output_uri(name)},
+            TransformResources={"InstanceCount": 1, "InstanceType": "ml.m5.large"})
+        running = sm.list_transform_jobs(NameContains=name, StatusEquals="InProgress")["TransformJobSummaries"]
+        assert [j["TransformJobName"] for j in running] == [name]
+        sm.stop_transform_job(TransformJobName=name)
+        sm.get_waiter("transform_job_completed_or_stopped").wait(TransformJobName=name, WaiterConfig=FAST)
+        assert sm.describe_transform_job(TransformJobName=name)["TransformJobStatus"] == "Stopped"
+    finally:
+        local_cloud.admin("pace", {"pace": 0})
