@@ -459,7 +459,8 @@ class Controller:
         self._set_status("status.predict_done", endpoint=report.endpoint, accuracy=f"{report.accuracy:.1%}")
         return report
 
-    def _do_cleanup(self, include_bucket: bool, include_iam: bool, all_runs: bool) -> CleanupReport:
+    def _do_cleanup(self, include_bucket: bool = False, include_iam: bool = False,
+                    all_runs: bool = False) -> CleanupReport:
         from ..cleanup import cleanup
 
         run_id = None if all_runs else self.run_id
