@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 TRANSFORM_LOG_GROUP = "/aws/sagemaker/TransformJobs"
+ENDPOINT_LOG_GROUP = "/aws/sagemaker/Endpoints"
 MODEL_MEMBER = "model_algo-1"
 
 
@@ -310,6 +311,15 @@ def _bring_up(backend: SageMakerBackend, ep: Endpoint, cfg: EndpointConfig, upda
         else:
             ep.status, ep.failure_reason = "Failed", error
         ep.modified = now()
+    lines = [(now(), f"Endpoint {ep.name}: {'updated to' if updating else 'created with'} config {cfg.name}")]
+    lines += [(now(), f"Variant {v.name}: loaded k-means model, {v.centroids.shape[0]} clusters x "
+                      f"{v.centroids.shape[1]} features") for v in variants]
+    if error:
+        lines.append((now(), f"Failed to load the model: {error}"))
+    try:
+        backend.gateway.log(f"{ENDPOINT_LOG_GROUP}/{ep.name}", "AllTraffic/local-instance-1", lines, backend.region)
+    except Exception:  # noqa: BLE001, S110 - logs are best effort
+        pass
     ep.ready.set()
 
 
