@@ -1,0 +1,60 @@
+"""A run on the aws target through the stand-in KFP API: handle state, links, wait, cancel, failure.
+
+SageMaker describes go to the local cloud (AWS_ENDPOINT_URL), where this run's resources do not exist,
+as for a run whose pods have not reached SageMaker yet.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from kfsm_lab.config import load_settings
+from kfsm_lab.pipeline import attach, list_runs, start_run
+from kfsm_lab.pipeline.names import STEPS
+
+from .kfp_standin import KfpStandIn
+
+ROLE = "arn:aws:iam::123456789012:role/eksworkshop-sagemaker-kfp-role"
+
+
+@pytest.fixture
+def api():
+    with KfpStandIn() as server:
+        yield server
+
+
+@pytest.fixture
+def settings(api, local_cloud, monkeypatch, tmp_path):
+    for key, value in local_cloud.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("KF_PIPELINES_SA_TOKEN_PATH", str(tmp_path / "no-token"))
+    return load_settings(target="aws", kfp_host=api.url, bucket="kfsm-cluster-test", role_arn=ROLE)
+
+
+def test_cluster_run_is_followed_to_success(api, settings):
+    handle = start_run(settings)
+    kfp_run_id = handle.to_dict()["kfp_run_id"]
+    assert handle.links.run == f"{api.url}/#/runs/details/{kfp_run_id}"
+    assert "Run link" in handle.links._repr_html_() and "Experiment link" in str(handle.links)
+    body = api.runs[kfp_run_id]["runtime_config"]["parameters"]
+    assert body["run_id"] == handle.run_id and body["image"].endswith("/kmeans:1")
+    seen = []
+    handle.wait(timeout=30, interval=0.01, on_update=lambda h: seen.append([s["state"] for s in h.steps]))
+    assert handle.state == "succeeded"
+    assert seen[0][0] == "running" and ["succeeded"] * 4 in seen
+    assert all(s["start"] and s["end"] for s in handle.steps)
+    assert attach(handle.run_id, settings).state == "succeeded"
+    row = next(r for r in list_runs() if r["run_id"] == handle.run_id)
+    assert row["target"] == "aws" and row["links"]["run"].endswith(kfp_run_id)
+
+
+def test_cluster_failure_and_cancel(api, settings):
+    api.fail_task = STEPS[1]
+    failed = start_run(settings).wait(timeout=30, interval=0.01)
+    assert failed.state == "failed" and failed.step(STEPS[1])["state"] == "failed"
+    api.fail_task = None
+    running = start_run(settings)
+    running.refresh()
+    running.cancel(grace=10)
+    assert running.state == "canceled"
+    assert api.runs[running.to_dict()["kfp_run_id"]]["terminated"]

@@ -1,0 +1,178 @@
+"""The pipeline on the local target: kfp.local in a detached runner against the real local cloud over HTTP."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from kfsm_lab import aws
+from kfsm_lab.config import load_settings
+from kfsm_lab.data import split_s3_uri
+from kfsm_lab.monitor import diff, progress_figure
+from kfsm_lab.pipeline import attach, list_runs, start_run
+from kfsm_lab.pipeline.names import STEP_TRAIN, STEPS
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def ready(local_cloud):
+    """Local settings after the real setup step (role, pipeline user + key, bucket, data), names of their own."""
+    from kfsm_lab.provision import setup_all
+
+    tag = uuid.uuid4().hex[:8]
+    settings = load_settings(target="local", region="us-west-2", iam_user=f"puser-{tag}", role_name=f"prole-{tag}",
+                             bucket=f"kfsm-pipe-{tag}")
+    return setup_all(settings).settings
+
+
+@pytest.fixture(scope="module")
+def first(ready, tmp_path_factory):
+    """One complete run, with the figure saved mid-run and at the end (a person looks at these)."""
+    figdir = tmp_path_factory.mktemp("figures")
+    handle = start_run(ready)
+    assert handle.state in ("pending", "running")  # start_run returns at once
+    seen: list[dict] = []
+
+    def on_update(h):
+        snap = h.to_dict()
+        seen.append(snap)
+        if any(s["state"] == "running" for s in snap["steps"]) and not (figdir / "mid.png").exists():
+            progress_figure(snap).savefig(figdir / "mid.png", dpi=72)
+
+    handle.wait(timeout=180, interval=0.1, on_update=on_update)
+    progress_figure(handle.to_dict()).savefig(figdir / "end.png", dpi=72)
+    return handle, seen, figdir
+
+
+def test_local_run_completes_with_all_outputs(first, ready):
+    handle, seen, figdir = first
+    assert handle.state == "succeeded", handle.error
+    steps = {s["name"]: s for s in handle.steps}
+    assert [steps[n]["state"] for n in STEPS] == ["succeeded"] * 4
+    train = steps[STEP_TRAIN]
+    assert train["job_status"] == "Completed" and train["metrics"].get("train:msd", 0) > 0
+    assert train["logs"], "training log lines come from CloudWatch Logs"
+    assert [p["status"] for p in train["phases"]][:1] == ["Starting"]
+    assert all(s["start"] and s["end"] and s["end"] >= s["start"] for s in steps.values())
+
+    s3, sm = aws.client(ready, "s3"), aws.client(ready, "sagemaker")
+    out = handle.outputs
+    bucket, key = split_s3_uri(out["model_artifact_url"])
+    assert s3.head_object(Bucket=bucket, Key=key)["ContentLength"] > 0
+    assert sm.describe_endpoint(EndpointName=out["endpoint_name"])["EndpointStatus"] == "InService"
+    bucket, prefix = split_s3_uri(out["batch_output_uri"])
+    body = s3.get_object(Bucket=bucket, Key=f"{prefix}/valid_data.csv.out")["Body"].read().decode()
+    assert body.count("\n") >= 100 and "closest_cluster" in body
+    job = sm.describe_training_job(TrainingJobName=out["training_job_name"])
+    tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=job["TrainingJobArn"])["Tags"]}
+    assert tags["kfsm-lab:run-id"] == handle.run_id and tags["kfsm-lab:created-by"] == "kfsm-lab"
+
+    # the progress was visible while it ran, not only at the end
+    assert any(s["state"] == "running" for s in seen)
+    events = [e for a, b in zip([None, *seen], seen, strict=False) for e in diff(a, b)]
+    assert any(e.kind == "step_state" and e.value == "running" for e in events)
+    assert (figdir / "mid.png").stat().st_size > 5_000 and (figdir / "end.png").stat().st_size > 5_000
+
+
+def test_reattach_and_list_runs(first):
+    handle, _, _ = first
+    again = attach(handle.run_id)  # a new handle from the record, as after a kernel restart
+    assert again.state == "succeeded" and again.outputs["endpoint_name"] == handle.outputs["endpoint_name"]
+    rows = list_runs(limit=50)
+    row = next(r for r in rows if r["run_id"] == handle.run_id)
+    assert row["target"] == "local" and row["state"] == "succeeded" and len(row["steps"]) == 4
+    assert json.loads(json.dumps(rows)) == rows  # plain data
+
+
+def test_no_key_in_run_files(first, ready):
+    from kfsm_lab.pipeline.handle import pipeline_keys
+
+    handle, _, _ = first
+    secret = pipeline_keys(ready)["AWS_SECRET_ACCESS_KEY"]
+    rec_path = Path(handle.log_path).with_suffix(".json")
+    files = [rec_path, Path(handle.log_path)]
+    files += [p for p in Path(json.loads(rec_path.read_text())["pipeline_root"]).rglob("*") if p.is_file()]
+    assert len(files) > 4
+    for f in files:
+        assert secret not in f.read_text(errors="replace"), f
+
+
+def test_second_run_gets_its_own_resources(first, ready):
+    handle, _, _ = first
+    second = start_run(ready).wait(timeout=180)
+    assert second.state == "succeeded", second.error
+    assert second.run_id != handle.run_id
+    a, b = handle.outputs, second.outputs
+    for key in ("endpoint_name", "model_name", "training_job_name", "batch_output_uri", "model_artifact_url"):
+        assert a[key] != b[key], key
+    sm = aws.client(ready, "sagemaker")
+    for out in (a, b):
+        assert sm.describe_endpoint(EndpointName=out["endpoint_name"])["EndpointStatus"] == "InService"
+
+
+def test_rerun_with_the_same_id_adopts(first, ready):
+    handle, _, _ = first
+    sm = aws.client(ready, "sagemaker")
+    before = sm.describe_training_job(TrainingJobName=handle.outputs["training_job_name"])["CreationTime"]
+    again = start_run(ready, run_id=handle.run_id).wait(timeout=180)
+    assert again.state == "succeeded", again.error
+    log = Path(again.log_path).read_text()
+    assert "adopting the existing training job" in log and "adopting the existing endpoint" in log
+    after = sm.describe_training_job(TrainingJobName=handle.outputs["training_job_name"])["CreationTime"]
+    assert after == before
+
+
+def test_wrong_feature_dim_fails_the_run_with_sagemakers_reason(ready):
+    from kfsm_lab.errors import JobFailedError, WaitTimeoutError
+
+    handle = start_run(ready.replace(feature_dim=12))
+    with pytest.raises(WaitTimeoutError) as err:
+        handle.wait(timeout=0)
+    assert "pipeline status" in err.value.hint
+    with pytest.raises(JobFailedError):
+        handle.wait(timeout=180, raise_on_failure=True)
+    assert handle.state == "failed"
+    train = handle.step(STEP_TRAIN)
+    assert train["state"] == "failed" and train["job_status"] == "Failed"
+    reason = aws.client(ready, "sagemaker").describe_training_job(
+        TrainingJobName=train["job_name"])["FailureReason"]
+    assert reason and train["failure_reason"] == reason
+    assert reason in handle.error
+    assert [handle.step(n)["state"] for n in STEPS[1:]] == ["skipped"] * 3
+    assert attach(handle.run_id).state == "failed"
+
+
+def _set_pace(local_cloud, seconds: float) -> None:
+    import urllib.request
+
+    req = urllib.request.Request(f"{local_cloud.endpoint_url}/_kfsm/pace", method="POST",  # noqa: S310
+                                 data=json.dumps({"pace": seconds}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - the local cloud on 127.0.0.1
+        assert json.loads(resp.read())["pace"] == seconds
+
+
+def test_cancel_stops_the_training_job(ready, local_cloud):
+    _set_pace(local_cloud, 30)  # phases take seconds, so the run can be caught mid-training
+    try:
+        handle = start_run(ready)
+        deadline = time.monotonic() + 60
+        while handle.step(STEP_TRAIN).get("job_status") != "InProgress":
+            assert time.monotonic() < deadline, handle.to_dict()
+            time.sleep(0.1)
+            handle.refresh()
+        handle.cancel(grace=30)
+        assert handle.state == "canceled"
+        assert handle.step(STEP_TRAIN)["state"] == "canceled"
+        sm = aws.client(ready, "sagemaker")
+        status = sm.describe_training_job(TrainingJobName=handle.step(STEP_TRAIN)["job_name"])["TrainingJobStatus"]
+        assert status in ("Stopping", "Stopped")
+        assert "stopping the SageMaker job" in Path(handle.log_path).read_text()
+        assert attach(handle.run_id).state == "canceled"
+    finally:
+        _set_pace(local_cloud, 0)
