@@ -85,7 +85,7 @@ class JobReader:
                 "image": (d.get("AlgorithmSpecification") or {}).get("TrainingImage"),
             }
             view["logs"] = self._log_tail(name)
-            view["logs_final"] = view["status"] in _FINAL
+            view["logs_final"] = view["status"] in _FINAL and bool(view["logs"])  # logs may land just after
             return view
         if step == STEP_MODEL:
             d = sm.describe_model(ModelName=name)

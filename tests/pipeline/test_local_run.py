@@ -4,30 +4,17 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
 from kfsm_lab import aws
-from kfsm_lab.config import load_settings
 from kfsm_lab.data import split_s3_uri
 from kfsm_lab.monitor import diff, progress_figure
 from kfsm_lab.pipeline import attach, list_runs, start_run
 from kfsm_lab.pipeline.names import STEP_TRAIN, STEPS
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def ready(local_cloud):
-    """Local settings after the real setup step (role, pipeline user + key, bucket, data), names of their own."""
-    from kfsm_lab.provision import setup_all
-
-    tag = uuid.uuid4().hex[:8]
-    settings = load_settings(target="local", region="us-west-2", iam_user=f"puser-{tag}", role_name=f"prole-{tag}",
-                             bucket=f"kfsm-pipe-{tag}")
-    return setup_all(settings).settings
 
 
 @pytest.fixture(scope="module")
