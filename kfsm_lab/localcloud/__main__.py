@@ -14,6 +14,7 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # before moto is imported
     from ..errors import KfsmError
     from ..state import read_json, write_json
+    from .constants import LOG_FILE_NAME
     from .server import LocalCloudServer
 
     try:
@@ -31,7 +32,7 @@ def _serve(args: argparse.Namespace) -> int:
         write_json(state, {
             "pid": os.getpid(), "host": server.host, "port": server.port, "endpoint_url": server.endpoint_url,
             "region": args.region, "pace": args.pace, "started_at": time.time(),
-            "log_file": str(state.parent / "localcloud.log"), "python": sys.executable,
+            "log_file": str(state.parent / LOG_FILE_NAME), "python": sys.executable,
         }, private=True)
     print(f"local cloud serving on {server.endpoint_url} (pid {os.getpid()}, pace {args.pace} s)", flush=True)
     try:
