@@ -142,7 +142,7 @@ def run(run_id: str) -> int:
 
     signal.signal(signal.SIGTERM, on_sigterm)
     keeper = RecordKeeper(record)
-    with open(runs.log_path(run_id), "a", buffering=1) as log:
+    with open(runs.log_path(run_id), "w", buffering=1) as log:  # a re-run (adoption) starts a fresh log
         tap = Tap(log, keeper)
         sys.stdout = sys.stderr = tap  # type: ignore[assignment]
         try:

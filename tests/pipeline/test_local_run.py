@@ -163,3 +163,16 @@ def test_cancel_stops_the_training_job(ready, local_cloud):
         assert attach(handle.run_id).state == "canceled"
     finally:
         _set_pace(local_cloud, 0)
+
+
+def test_describes_are_economical(first, ready):
+    from kfsm_lab.pipeline.jobs import JobReader
+
+    handle, _, _ = first
+    reader = JobReader(ready, min_interval=5.0)
+    for _ in range(10):
+        view = reader.read(STEP_TRAIN, handle.outputs["training_job_name"])
+    assert view["status"] == "Completed" and reader.calls == 1  # a finished job is read once
+    for _ in range(10):
+        missing = reader.read(STEP_TRAIN, "kfsm-not-started-train")
+    assert missing == {"exists": False} and reader.calls == 2  # at most one describe per interval
