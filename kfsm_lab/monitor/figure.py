@@ -40,8 +40,8 @@ def _headline(snap: dict[str, Any]) -> str:
     elif failed:
         s = failed[0]
         reason = (s.get("failure_reason") or "").strip()
-        reason = reason if len(reason) <= 70 else reason[:67] + "…"
-        text += f"  ·  {SHORT.get(s['name'], s['name'])} failed" + (f": {reason}" if reason else "")
+        reason = reason if len(reason) <= 110 else reason[:107] + "…"
+        text += f"  ·  {SHORT.get(s['name'], s['name'])} failed" + (f"\n{reason}" if reason else "")
     return text
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import ConfigurationError, JobFailedError, WaitTimeoutError
 from . import runs
-from .jobs import JobReader, is_failed
+from .jobs import FINAL_STATUSES, JobReader, is_failed
 from .kfp_client import RunLinks
 from .names import STEP_DEPLOY, STEP_TRAIN, STEP_TRANSFORM, STEPS, check_run_id, new_run_id
 
@@ -140,7 +140,8 @@ class RunHandle:
             self._refresh_local()
         else:
             self._refresh_kfp()
-        if not was_done or any(name not in self._views for name in STEPS):
+        unsettled = any(v.get("exists") and v.get("status") not in FINAL_STATUSES for v in self._views.values())
+        if not was_done or unsettled or any(name not in self._views for name in STEPS):
             self._refresh_jobs(force=self.done and not was_done)  # the last look at a run is never stale
         return self
 

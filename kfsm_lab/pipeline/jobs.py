@@ -14,7 +14,7 @@ from typing import Any
 from .names import STEP_DEPLOY, STEP_MODEL, STEP_TRAIN, STEP_TRANSFORM
 
 TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
-_FINAL = {"Completed", "Failed", "Stopped", "InService", "OutOfService", "Created"}
+FINAL_STATUSES = _FINAL = {"Completed", "Failed", "Stopped", "InService", "OutOfService", "Created"}
 _FAILED = {"Failed", "Stopped", "OutOfService"}
 
 
