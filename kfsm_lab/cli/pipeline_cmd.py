@@ -73,14 +73,21 @@ def compile_cmd(settings: Any, output: str, for_local: bool, as_json: bool) -> N
 @click.option("--run-id", default=None, help="run id (resource names derive from it); default: generated")
 @click.option("--wait/--no-wait", default=False, help="wait for the run to end, showing progress")
 @click.option("--timeout", type=float, default=None, help="with --wait: give up waiting after this many seconds")
+@click.option("--kfp-host", default=None, help="aws: Kubeflow Pipelines API/UI URL (default KFSM_KFP_HOST)")
+@click.option("--namespace", default=None, help="aws: your Kubeflow profile namespace (default KFSM_NAMESPACE)")
 @json_option
-def run_cmd(settings: Any, run_id: str | None, wait: bool, timeout: float | None, as_json: bool) -> None:
-    """Start the pipeline (local: kfp.local in the background; aws: submitted to Kubeflow Pipelines)."""
+def run_cmd(settings: Any, run_id: str | None, wait: bool, timeout: float | None, kfp_host: str | None,
+            namespace: str | None, as_json: bool) -> None:
+    """Start the pipeline (local: kfp.local in the background; aws: submitted to Kubeflow Pipelines).
+
+    On a multi-user Kubeflow set KFSM_KFP_TOKEN or KFSM_KFP_COOKIES (never a command-line argument).
+    """
     import sys
 
     from ..pipeline import start_run
 
-    handle = start_run(_with_setup(settings), run_id=run_id)
+    changes = {k: v for k, v in (("kfp_host", kfp_host), ("namespace", namespace)) if v}
+    handle = start_run(_with_setup(settings.replace(**changes) if changes else settings), run_id=run_id)
     if not as_json:
         click.echo(f"started run {handle.run_id} on the {handle.target} target")
         if handle.links.as_dict():

@@ -344,14 +344,19 @@ def _child_env(settings: Any) -> dict[str, str]:
     return env
 
 
-def start_run(settings: Any, run_id: str | None = None) -> RunHandle:
-    """Start the pipeline on the settings' target; returns at once with a handle to watch it."""
+def start_run(settings: Any, run_id: str | None = None, *, kfp_token: str | None = None,
+              kfp_cookies: str | None = None) -> RunHandle:
+    """Start the pipeline on the settings' target; returns at once with a handle to watch it.
+
+    On aws, ``kfp_token``/``kfp_cookies`` authenticate to a multi-user Kubeflow (else ``KFSM_KFP_TOKEN``,
+    ``KFSM_KFP_COOKIES`` or the in-cluster service-account token); they are never written down.
+    """
     _require(settings)
     run_id = check_run_id(run_id) if run_id else new_run_id()
     arguments = _arguments(settings, run_id)
     if settings.target == "local":
         return _start_local(settings, run_id, arguments)
-    return _start_cluster(settings, run_id, arguments)
+    return _start_cluster(settings, run_id, arguments, kfp_token, kfp_cookies)
 
 
 def _start_local(settings: Any, run_id: str, arguments: dict[str, Any]) -> RunHandle:
@@ -372,7 +377,8 @@ def _start_local(settings: Any, run_id: str, arguments: dict[str, Any]) -> RunHa
     return handle
 
 
-def _start_cluster(settings: Any, run_id: str, arguments: dict[str, Any]) -> RunHandle:
+def _start_cluster(settings: Any, run_id: str, arguments: dict[str, Any], token: str | None = None,
+                   cookies: str | None = None) -> RunHandle:
     import tempfile
     from pathlib import Path
 
@@ -380,7 +386,7 @@ def _start_cluster(settings: Any, run_id: str, arguments: dict[str, Any]) -> Run
     from .kfp_client import KfpConnection
     from .names import PIPELINE_NAME
 
-    conn = KfpConnection(settings.kfp_host, settings.namespace)
+    conn = KfpConnection(settings.kfp_host, settings.namespace, token=token, cookies=cookies)
     with tempfile.TemporaryDirectory() as tmp:
         package = compile_pipeline(Path(tmp) / "pipeline.yaml", settings, for_cluster=True)
         experiment_id, kfp_run_id = conn.submit(package, arguments, run_name=f"{PIPELINE_NAME}-{run_id}",
@@ -392,9 +398,17 @@ def _start_cluster(settings: Any, run_id: str, arguments: dict[str, Any]) -> Run
     return RunHandle(record, settings, kfp=conn)
 
 
-def attach(run_id: str, settings: Any = None) -> RunHandle:
+def attach(run_id: str, settings: Any = None, *, kfp_token: str | None = None,
+           kfp_cookies: str | None = None) -> RunHandle:
     """A handle to a run started earlier (e.g. before a kernel restart), refreshed."""
-    return RunHandle(runs.load(check_run_id(run_id)), settings).refresh()
+    record = runs.load(check_run_id(run_id))
+    kfp = None
+    if record.get("target") == "aws" and (kfp_token or kfp_cookies) and record.get("state") not in runs.FINAL_STATES:
+        from .kfp_client import KfpConnection
+
+        kfp = KfpConnection(record.get("kfp_host"), record.get("namespace") or "kubeflow", token=kfp_token,
+                            cookies=kfp_cookies)
+    return RunHandle(record, settings, kfp=kfp).refresh()
 
 
 def list_runs(limit: int = 20) -> list[dict[str, Any]]:

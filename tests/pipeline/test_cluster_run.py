@@ -58,3 +58,23 @@ def test_cluster_failure_and_cancel(api, settings):
     running.cancel(grace=10)
     assert running.state == "canceled"
     assert api.runs[running.to_dict()["kfp_run_id"]]["terminated"]
+
+
+def test_cli_prints_the_links(api, settings, local_cloud, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, **local_cloud.env(), "KF_PIPELINES_SA_TOKEN_PATH": str(tmp_path / "no-token")}
+    r = subprocess.run([sys.executable, "-m", "kfsm_lab", "pipeline", "run", "--target", "aws", "--kfp-host", api.url,
+                        "--bucket", settings.bucket, "--role-arn", ROLE], capture_output=True, text=True, env=env,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    (kfp_run_id,) = api.runs
+    assert f"Run link: {api.url}/#/runs/details/{kfp_run_id}" in r.stdout
+    assert "Experiment link: " in r.stdout and "kfsm-lab pipeline status" in r.stdout
+    api.mode = "rbac"
+    denied = subprocess.run([sys.executable, "-m", "kfsm_lab", "pipeline", "run", "--target", "aws", "--kfp-host",
+                             api.url, "--bucket", settings.bucket, "--role-arn", ROLE], capture_output=True, text=True,
+                            env=env, timeout=120)
+    assert denied.returncode == 1 and "RBAC: access denied" in denied.stderr and "Traceback" not in denied.stderr
