@@ -1,0 +1,83 @@
+"""The panel in a real kernel (nbclient): worker-thread updates reach the panel's widgets, never other cells.
+
+This is the ipywidgets#2358 / #4020 failure mode: output written from a background thread lands in
+whichever cell runs at that moment. Here the worker does setup and a pipeline run while later cells
+execute; afterwards every figure must sit in the panel's Output models and no cell may have caught
+stray output from the worker.
+"""
+
+import uuid
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+pytestmark = pytest.mark.slow
+
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def _is_upload_bar(output):
+    """The data-upload tqdm bar that provision/data_upload.py creates (on the caller's thread)."""
+    text = str(output.get("data", {}).get("text/plain", ""))
+    return WIDGET_VIEW in output.get("data", {}) and text.split(":", 1)[0] in ("data", "valid_data.csv")
+
+
+@pytest.fixture(scope="module")
+def executed(local_cloud):
+    """Drive the panel from cells while its worker runs setup, the pipeline, predictions and clean-up."""
+    tag = uuid.uuid4().hex[:8]
+    cells = [
+        "from kfsm_lab.config import load_settings\n"
+        "from kfsm_lab.widgets import panel\n"
+        f"p = panel(load_settings(target='local', iam_user='kuser-{tag}', role_name='krole-{tag}', "
+        f"bucket='kfsm-kernel-{tag}'))\n"
+        "p.controller.poll_interval = 0.3\n"
+        "p",
+        "p.buttons['setup'].click()",
+        "import time\nfor _ in range(20):\n    time.sleep(0.1)  # a busy cell while the worker runs",
+        "assert p.controller.wait(240), 'setup still busy'\n"
+        "assert p.controller.last_error is None, p.controller.last_error\n"
+        "p.buttons['run_pipeline'].click()",
+        "for _ in range(30):\n    time.sleep(0.1)",
+        "assert p.controller.wait(300)\n"
+        "assert p.controller.last_error is None, p.controller.last_error\n"
+        "p.buttons['predict'].click()\n"
+        "assert p.controller.wait(240)\n"
+        "assert p.controller.last_error is None, p.controller.last_error\n"
+        "p.include_bucket.value = p.include_iam.value = True\n"
+        "p.buttons['cleanup'].click()\n"
+        "assert p.controller.wait(240)\n"
+        "assert p.controller.last_error is None, p.controller.last_error\n"
+        "print('done', p.controller.handle.state)",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, kernel_name="python3", timeout=600, store_widget_state=True).execute()
+    return nb
+
+
+def test_worker_updates_land_in_the_panel_not_in_other_cells(executed):
+    first, *rest = executed.cells
+    assert [o["output_type"] for o in first.outputs] == ["display_data"]
+    assert WIDGET_VIEW in first.outputs[0]["data"]  # the panel itself, shown once
+    for i, cell in enumerate(rest[:-1], start=1):
+        stray = [o for o in cell.outputs if not _is_upload_bar(o)]
+        assert stray == [], f"cell {i} caught output from the worker thread: {stray}"
+    assert [o.get("text") for o in rest[-1].outputs] == ["done succeeded\n"]
+
+    state = executed.metadata["widgets"][WIDGET_STATE]["state"]
+    outputs = [m["state"].get("outputs", []) for m in state.values() if m["model_name"] == "OutputModel"]
+    pngs = [o for outs in outputs for o in outs if "image/png" in o.get("data", {})]
+    assert len(pngs) >= 3, "the progress figure and the prediction figures belong in the panel's Outputs"
+    progress = [m["state"] for m in state.values() if m["model_name"] == "IntProgressModel"]
+    assert progress and progress[0]["value"] == progress[0]["max"] == 4
+
+
+@pytest.mark.skip_ok_in_ci  # a known bug in another module, tracked by the strict xfail below
+@pytest.mark.xfail(strict=True, reason="provision/data_upload.py opens a tqdm.auto bar on the calling thread; "
+                   "called from the panel's worker it is displayed in whichever cell runs then (C8). Needs a "
+                   "way to turn the bar off or route it (provision owns it); remove this mark when fixed.")
+def test_setup_upload_bar_stays_out_of_other_cells(executed):
+    bars = [o for cell in executed.cells[1:] for o in cell.outputs if _is_upload_bar(o)]
+    assert bars == []
