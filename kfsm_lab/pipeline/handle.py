@@ -20,7 +20,7 @@ from ..errors import ConfigurationError, JobFailedError, WaitTimeoutError
 from . import runs
 from .jobs import FINAL_STATUSES, JobReader, is_failed
 from .kfp_client import RunLinks
-from .names import STEP_DEPLOY, STEP_TRAIN, STEP_TRANSFORM, STEPS, check_run_id, new_run_id
+from .names import STEP_TRAIN, STEP_TRANSFORM, STEPS, check_run_id, new_run_id
 
 _KFP_STATE = {"PENDING": runs.PENDING, "RUNNING": runs.RUNNING, "SUCCEEDED": runs.SUCCEEDED,
               "SKIPPED": runs.SKIPPED, "FAILED": runs.FAILED, "ERROR": runs.FAILED, "CANCELING": runs.CANCELING,
@@ -429,4 +429,4 @@ def list_runs(limit: int = 20) -> list[dict[str, Any]]:
     return out
 
 
-__all__ = ["STEP_DEPLOY", "RunHandle", "attach", "list_runs", "start_run"]
+__all__ = ["RunHandle", "attach", "list_runs", "pipeline_keys", "start_run"]
