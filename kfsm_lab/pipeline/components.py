@@ -27,7 +27,7 @@ _HELPERS = [rt.kfsm_event, rt.kfsm_client, rt.kfsm_poll_seconds, rt.kfsm_tags, r
 def sagemaker_training_job(
     region: str, image: str, image_by_region: str, instance_type: str, instance_count: int, volume_size: int,
     dataset_path: str, model_artifact_path: str, role: str, run_id: str, k: int, feature_dim: int,
-    mini_batch_size: int, max_run_time: int = 3600,
+    mini_batch_size: int, init_method: str = "kmeans++", max_run_time: int = 3600,
 ) -> NamedTuple("Outputs", [("model_artifact_url", str), ("job_name", str), ("training_image", str)]):
     """Train k-means on the dataset: the SageMaker built-in algorithm (image resolved from the region)."""
     import json
@@ -57,7 +57,8 @@ def sagemaker_training_job(
             OutputDataConfig={"S3OutputPath": model_artifact_path},
             ResourceConfig={"InstanceCount": int(instance_count), "InstanceType": instance_type,
                             "VolumeSizeInGB": int(volume_size)},
-            HyperParameters={"k": str(k), "feature_dim": str(feature_dim), "mini_batch_size": str(mini_batch_size)},
+            HyperParameters={"k": str(k), "feature_dim": str(feature_dim), "mini_batch_size": str(mini_batch_size),
+                             "init_method": init_method},
             StoppingCondition={"MaxRuntimeInSeconds": int(max_run_time)},
             Tags=kfsm_tags(run_id, step),
         )

@@ -50,6 +50,7 @@ def default_arguments(settings: "Settings", run_id: str = "") -> dict[str, Any]:
         "k": settings.k,
         "feature_dim": settings.feature_dim,
         "mini_batch_size": settings.mini_batch_size,
+        "init_method": settings.init_method,
         "endpoint_instance_type": settings.endpoint_instance_type,
         "transform_instance_type": settings.transform_instance_type,
     }
@@ -85,14 +86,15 @@ def build_pipeline(settings: "Settings", for_cluster: bool, base_image: str = BA
         batch_transform_input: str = d["batch_transform_input"],
         batch_transform_output: str = d["batch_transform_output"], role_arn: str = d["role_arn"],
         run_id: str = d["run_id"], k: int = d["k"], feature_dim: int = d["feature_dim"],
-        mini_batch_size: int = d["mini_batch_size"], endpoint_instance_type: str = d["endpoint_instance_type"],
+        mini_batch_size: int = d["mini_batch_size"], init_method: str = d["init_method"],
+        endpoint_instance_type: str = d["endpoint_instance_type"],
         transform_instance_type: str = d["transform_instance_type"],
     ) -> None:
         training = on_cluster(comps.training(
             region=region, image=image, image_by_region=image_table, instance_type=instance_type,
             instance_count=instance_count, volume_size=volume_size, dataset_path=dataset_path,
             model_artifact_path=model_output_path, role=role_arn, run_id=run_id, k=k, feature_dim=feature_dim,
-            mini_batch_size=mini_batch_size))
+            mini_batch_size=mini_batch_size, init_method=init_method))
         create_model = on_cluster(comps.create_model(
             region=region, image=training.outputs["training_image"],
             model_artifact_url=training.outputs["model_artifact_url"], role=role_arn, run_id=run_id))

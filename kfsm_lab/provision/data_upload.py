@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 from typing import TYPE_CHECKING, Any
 
 from ..data import S3Layout, to_csv, write_dense_tensor
@@ -39,7 +40,8 @@ def _remote_sha(s3: Any, bucket: str, key: str) -> str | None:
 def _upload(s3: Any, bucket: str, key: str, body: bytes, content_type: str, sha: str) -> None:
     callback = None
     bar = None
-    if len(body) > PROGRESS_OVER:
+    # A bar drawn from a worker thread (the panel's) would land in whichever cell runs then: main thread only.
+    if len(body) > PROGRESS_OVER and threading.current_thread() is threading.main_thread():
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(body), unit="B", unit_scale=True, desc=key.rsplit("/", 1)[-1])

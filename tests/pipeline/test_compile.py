@@ -49,7 +49,8 @@ def test_graph_parameters_and_secret(settings, tmp_path):
     params = spec["root"]["inputDefinitions"]["parameters"]
     for name in ("region", "image", "instance_type", "instance_count", "volume_size", "dataset_path",
                  "model_output_path", "batch_transform_input", "batch_transform_output", "role_arn", "run_id",
-                 "k", "feature_dim", "mini_batch_size", "endpoint_instance_type", "transform_instance_type"):
+                 "k", "feature_dim", "mini_batch_size", "init_method", "endpoint_instance_type",
+                 "transform_instance_type"):
         assert name in params, name
     assert params["dataset_path"]["defaultValue"] == "s3://kfsm-test-bucket/mnist_kmeans_example/data"
     assert params["role_arn"]["defaultValue"] == ROLE

@@ -74,10 +74,6 @@ def test_worker_updates_land_in_the_panel_not_in_other_cells(executed):
     assert progress and progress[0]["value"] == progress[0]["max"] == 4
 
 
-@pytest.mark.skip_ok_in_ci  # a known bug in another module, tracked by the strict xfail below
-@pytest.mark.xfail(strict=True, reason="provision/data_upload.py opens a tqdm.auto bar on the calling thread; "
-                   "called from the panel's worker it is displayed in whichever cell runs then (C8). Needs a "
-                   "way to turn the bar off or route it (provision owns it); remove this mark when fixed.")
 def test_setup_upload_bar_stays_out_of_other_cells(executed):
     bars = [o for cell in executed.cells[1:] for o in cell.outputs if _is_upload_bar(o)]
     assert bars == []
