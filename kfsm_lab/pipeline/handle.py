@@ -150,7 +150,8 @@ class RunHandle:
         if self._proc is not None:
             self._proc.poll()  # reap our own child so a finished runner is not a zombie
         pid = rec.get("pid") or (self._proc.pid if self._proc is not None else None)
-        if rec["state"] not in runs.FINAL_STATES and not runs.pid_alive(pid) and not _just_started(rec):
+        if (rec["state"] not in runs.FINAL_STATES and not runs.pid_alive(pid, self.run_id)
+                and not _just_started(rec)):
             rec = runs.load(self.run_id)  # it may have finished between the two reads
             if rec["state"] not in runs.FINAL_STATES:
                 rec["state"] = runs.FAILED
@@ -363,7 +364,7 @@ def _start_local(settings: Any, run_id: str, arguments: dict[str, Any]) -> RunHa
     existing = runs.record_path(run_id)
     if existing.exists():
         old = runs.load(run_id)
-        if old["state"] not in runs.FINAL_STATES and runs.pid_alive(old.get("pid")):
+        if old["state"] not in runs.FINAL_STATES and runs.pid_alive(old.get("pid"), run_id):
             raise ConfigurationError(f"run {run_id} is still running", "attach to it instead: attach(run_id)")
     record = runs.new_record(run_id, "local", settings.public_dict(), arguments)
     record["log_path"] = str(runs.log_path(run_id))
@@ -416,7 +417,8 @@ def list_runs(limit: int = 20) -> list[dict[str, Any]]:
     out = []
     for rec in runs.all_records()[:limit]:
         state = rec.get("state")
-        if (rec.get("target") == "local" and state not in runs.FINAL_STATES and not runs.pid_alive(rec.get("pid"))
+        if (rec.get("target") == "local" and state not in runs.FINAL_STATES
+                and not runs.pid_alive(rec.get("pid"), rec["run_id"])
                 and not _just_started(rec)):
             state = runs.FAILED
         out.append({"run_id": rec["run_id"], "target": rec.get("target"), "state": state,

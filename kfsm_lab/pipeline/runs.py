@@ -82,8 +82,11 @@ def all_records() -> list[dict[str, Any]]:
     return sorted(recs, key=lambda r: r.get("created_at") or 0, reverse=True)
 
 
-def pid_alive(pid: int | None) -> bool:
-    """True when a process with that id exists (and is not a zombie we could reap)."""
+def pid_alive(pid: int | None, run_id: str | None = None) -> bool:
+    """True when that process exists (not a zombie) and, given ``run_id``, is that run's runner.
+
+    The command-line check keeps a recycled pid (after a reboot, say) from passing for a live run.
+    """
     if not pid:
         return False
     try:
@@ -97,5 +100,14 @@ def pid_alive(pid: int | None) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass
+    proc = Path(f"/proc/{pid}")
+    try:
+        if proc.joinpath("stat").read_text().rsplit(")", 1)[-1].split()[0] == "Z":
+            return False
+        if run_id is not None:
+            argv = proc.joinpath("cmdline").read_bytes().split(b"\0")
+            return b"kfsm_lab.pipeline.local_runner" in argv and run_id.encode() in argv
+    except (OSError, IndexError):
+        pass  # no /proc (not Linux): the signal check above is all there is
     return True
