@@ -58,8 +58,11 @@ def client(settings: Settings, service: str, session_: boto3.Session | None = No
     sess = session_ or session(settings)
     if settings.target == "local":
         from .localcloud import ensure_running
+        from .localcloud.restarts import watch_client
 
         kwargs.setdefault("endpoint_url", ensure_running().endpoint_url)
+        kwargs.setdefault("config", botocore_config())
+        return watch_client(sess.client(service, **kwargs))  # a restarted cloud is named, not a NoSuchBucket
     kwargs.setdefault("config", botocore_config())
     return sess.client(service, **kwargs)
 

@@ -57,6 +57,7 @@ class LocalCloudInfo:
     log_file: str = ""
     reused: bool = False
     account_id: str = ACCOUNT_ID
+    instance_id: str = ""
     access_key_id: str = field(default=ACCESS_KEY_ID, repr=False)
     secret_access_key: str = field(default=SECRET_ACCESS_KEY, repr=False)
 
@@ -85,9 +86,13 @@ class LocalCloudInfo:
         kwargs.setdefault("endpoint_url", self.endpoint_url)
         return self.session(region).client(service, **kwargs)
 
-    def admin(self, route: str, payload: dict | None = None, timeout: float = 5.0) -> dict:
-        """Call an admin route (``health``, ``stats``, ``stats/reset``, ``pace``); POST when payload is given."""
-        return _http_json(f"{self.endpoint_url}{ADMIN_PREFIX}/{route}", payload, timeout)
+    def admin(self, route: str, payload: dict | None = None, timeout: float = 5.0, method: str | None = None
+              ) -> dict:
+        """Call an admin route (``health``, ``stats``, ``stats/reset``, ``pace``, ``faults``).
+
+        POST when a payload is given, GET otherwise, unless ``method`` says (``DELETE`` clears faults).
+        """
+        return _http_json(f"{self.endpoint_url}{ADMIN_PREFIX}/{route}", payload, timeout, method)
 
 
 def state_file() -> Path:
@@ -98,9 +103,10 @@ def log_file() -> Path:
     return state_dir() / LOG_FILE_NAME
 
 
-def _http_json(url: str, payload: dict | None = None, timeout: float = 2.0) -> dict:
+def _http_json(url: str, payload: dict | None = None, timeout: float = 2.0, method: str | None = None) -> dict:
     data = None if payload is None else json.dumps(payload).encode()
-    req = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET",  # noqa: S310
+    method = method or ("POST" if data is not None else "GET")
+    req = urllib.request.Request(url, data=data, method=method,  # noqa: S310
                                  headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - loopback URL we built
         return json.loads(resp.read())
@@ -132,7 +138,8 @@ def _info_from_state(data: dict, health: dict) -> LocalCloudInfo:
                           pid=int(data["pid"]), region=data.get("region", DEFAULT_REGION),
                           pace=float(health.get("pace", data.get("pace", 0.0))),
                           started_at=float(data.get("started_at", 0.0)), state_file=str(state_file()),
-                          log_file=data.get("log_file", str(log_file())))
+                          log_file=data.get("log_file", str(log_file())),
+                          instance_id=str(health.get("instance_id", "")))
 
 
 def status() -> LocalCloudInfo | None:

@@ -2,24 +2,28 @@
 
 Dispatch order for each request:
 
-1. fault hook (:meth:`LocalCloudApp.fault_for`, a no-op today: the place where throttling,
-   5xx or slow responses will be injected),
-2. ``/_kfsm/*`` admin routes (health, stats, pace),
+1. ``/_kfsm/*`` admin routes (health, stats, pace, faults),
+2. fault hook (:meth:`LocalCloudApp.fault_for`: throttling, 5xx or slow responses armed through
+   ``/_kfsm/faults``, see :mod:`.faults`),
 3. SageMaker control plane (``X-Amz-Target: SageMaker.*``) and runtime
    (``POST /endpoints/<name>/invocations``), served by :mod:`.sagemaker`,
 4. everything else to moto's own WSGI dispatcher in this process (S3, IAM, STS, Logs, …).
 
-Requests are counted per ``service.Operation`` unless they come from the emulation itself.
+Requests are counted per ``service.Operation`` unless they come from the emulation itself, and
+so are the access key ids that signed them — as SHA-256 fingerprints, never the ids themselves —
+so a test can prove from the cloud's side which credentials reached it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import os
 import re
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -30,6 +34,7 @@ from .constants import ACCOUNT_ID, ADMIN_PREFIX, DEFAULT_REGION, INTERNAL_HEADER
 INVOCATION_RE = re.compile(r"^/endpoints/([^/]+)/invocations$")
 INTERNAL_ENV = "HTTP_" + INTERNAL_HEADER.upper().replace("-", "_")
 _SCOPE_RE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
+_KEY_RE = re.compile(r"Credential=([^/,\s]+)/")
 
 StartResponse = Callable[..., Any]
 
@@ -79,26 +84,60 @@ def _s3_operation(method: str, path: str, query: str, environ: dict[str, Any]) -
     return {"GET": "GetObject", "HEAD": "HeadObject", "DELETE": "DeleteObject"}.get(method, method)
 
 
+def fingerprint(secret: str) -> str:
+    """A short one-way fingerprint of a credential (what the stats show instead of the value)."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:16]
+
+
+def _access_key(environ: dict[str, Any]) -> str | None:
+    """The access key id that signed the request (SigV4 header, SigV4 or SigV2 presigned query)."""
+    m = _KEY_RE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    if m:
+        return m.group(1)
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    if auth.startswith("AWS "):  # SigV2 header
+        return auth[4:].split(":", 1)[0] or None
+    q = parse_qs(environ.get("QUERY_STRING", ""))
+    cred = (q.get("X-Amz-Credential") or [""])[0]
+    if cred:
+        return cred.split("/", 1)[0]
+    return (q.get("AWSAccessKeyId") or [None])[0]
+
+
 class Stats:
-    """Request counts per ``service.Operation`` since start (or the last reset)."""
+    """Request counts per ``service.Operation`` and per signing key fingerprint since start (or reset)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
+        self._keys: Counter[str] = Counter()
+        self._tokens: Counter[str] = Counter()
         self.since = time.time()
 
-    def add(self, key: str) -> None:
+    def add(self, key: str, environ: dict[str, Any] | None = None) -> None:
+        access_key = _access_key(environ) if environ is not None else None
+        token = (environ or {}).get("HTTP_X_AMZ_SECURITY_TOKEN") or \
+            (parse_qs((environ or {}).get("QUERY_STRING", "")).get("X-Amz-Security-Token") or [None])[0]
         with self._lock:
             self._counts[key] += 1
+            if access_key:
+                self._keys[fingerprint(access_key)] += 1
+            if token:
+                self._tokens[fingerprint(token)] += 1
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             counts = dict(sorted(self._counts.items()))
-        return {"since": self.since, "total": sum(counts.values()), "requests": counts}
+            keys = dict(sorted(self._keys.items()))
+            tokens = dict(sorted(self._tokens.items()))
+        return {"since": self.since, "total": sum(counts.values()), "requests": counts,
+                "access_key_fingerprints": keys, "session_token_fingerprints": tokens}
 
     def reset(self) -> None:
         with self._lock:
             self._counts.clear()
+            self._keys.clear()
+            self._tokens.clear()
             self.since = time.time()
 
 
@@ -112,12 +151,24 @@ class LocalCloudApp:
         self.region = region
         self.stats = Stats()
         self.started = time.time()
+        self.instance_id = uuid.uuid4().hex  # tells a restarted cloud from the one resources were made on
+        from .faults import FaultTable
 
-    # -- the hook for later fault injection ------------------------------------------------------
+        self.faults = FaultTable()
+        if hasattr(sagemaker, "faults"):
+            sagemaker.faults = self.faults
+
+    # -- fault injection ----------------------------------------------------------------------------
     def fault_for(self, service: str, operation: str, environ: dict[str, Any]
                   ) -> tuple[int, dict[str, str], bytes] | None:
-        """A canned failure for this request, or None to serve it normally (always None for now)."""
-        return None
+        """A canned failure for this client request (after any injected delay), or None to serve it.
+
+        The emulation's own calls (``X-Kfsm-Internal``) are never faulted: a fault models the
+        service misbehaving towards its client, not the service breaking itself.
+        """
+        if environ.get(INTERNAL_ENV):
+            return None
+        return self.faults.for_request(service, operation)
 
     # -- dispatch -------------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -127,7 +178,7 @@ class LocalCloudApp:
             return self._reply(start_response, *self._admin(method, path, environ))
         service, operation, kind = self._classify(environ, path, method)
         if not environ.get(INTERNAL_ENV):
-            self.stats.add(f"{service}.{operation}")
+            self.stats.add(f"{service}.{operation}", environ)
         fault = self.fault_for(service, operation, environ)
         if fault is not None:
             return self._reply(start_response, *fault)
@@ -169,7 +220,8 @@ class LocalCloudApp:
         route = path[len(ADMIN_PREFIX):]
         if route == "/health" and method == "GET":
             return _json(200, {"status": "ok", "service": SERVICE_NAME, "pid": os.getpid(), "pace": self.pace.seconds,
-                               "region": self.region, "account": ACCOUNT_ID, "uptime": time.time() - self.started})
+                               "region": self.region, "account": ACCOUNT_ID, "uptime": time.time() - self.started,
+                               "started_at": self.started, "instance_id": self.instance_id})
         if route == "/stats" and method == "GET":
             return _json(200, self.stats.snapshot())
         if route == "/stats/reset" and method == "POST":
@@ -185,9 +237,30 @@ class LocalCloudApp:
                     return _json(400, {"error": 'send {"pace": <seconds >= 0>}'})
                 self.pace.seconds = value
             return _json(200, {"pace": self.pace.seconds})
+        if route == "/faults":
+            return self._faults_route(method, environ)
         return _json(404, {"error": f"no admin route {method} {path}",
                            "routes": ["GET /_kfsm/health", "GET /_kfsm/stats", "POST /_kfsm/stats/reset",
-                                      "GET|POST /_kfsm/pace"]})
+                                      "GET|POST /_kfsm/pace", "GET|POST|DELETE /_kfsm/faults"]})
+
+    def _faults_route(self, method: str, environ: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+        """GET lists the armed faults and what fired; POST arms one; DELETE clears them all."""
+        from .faults import FaultError, parse
+
+        if method == "GET":
+            return _json(200, self.faults.snapshot())
+        if method == "DELETE":
+            return _json(200, {"cleared": self.faults.clear(), **self.faults.snapshot()})
+        if method == "POST":
+            try:
+                fault = parse(json.loads(_body(environ) or b"{}"))
+            except ValueError as exc:  # FaultError or bad JSON
+                msg = str(exc) if isinstance(exc, FaultError) else "the body is not JSON"
+                return _json(400, {"error": msg, "example": {"operation": "sagemaker.DescribeTrainingJob",
+                                                              "kind": "throttle", "count": 3}})
+            self.faults.add(fault)
+            return _json(200, {"armed": fault.id, **self.faults.snapshot()})
+        return _json(405, {"error": f"{method} is not allowed on /_kfsm/faults; use GET, POST or DELETE"})
 
     @staticmethod
     def _reply(start_response: StartResponse, status: int, headers: dict[str, str], body: bytes) -> list[bytes]:
@@ -205,8 +278,6 @@ class LocalCloudApp:
 
 
 def _request_id() -> str:
-    import uuid
-
     return str(uuid.uuid4())
 
 

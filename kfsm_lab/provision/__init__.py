@@ -24,8 +24,12 @@ if TYPE_CHECKING:
 __all__ = ["SetupReport", "StepResult", "plan", "setup_all", "setup_bucket", "setup_data", "setup_iam"]
 
 
-def _clients(settings: Settings) -> tuple[Any, Any]:
+def _clients(settings: Settings, acknowledge: bool = True) -> tuple[Any, Any]:
     sess = aws.session(settings)
+    if acknowledge and settings.target == "local":
+        from ..localcloud.restarts import acknowledge as acknowledge_cloud
+
+        acknowledge_cloud()  # setup (re)makes everything here: this cloud instance holds the kit's resources
     return aws.client(settings, "iam", sess), aws.client(settings, "s3", sess)
 
 
@@ -85,7 +89,7 @@ def setup_all(settings: Settings, splits: MnistSplits | None = None, worker_role
 def plan(settings: Settings) -> SetupReport:
     """Dry run: what ``setup_all`` would do, from read-only calls; changes nothing."""
     report = SetupReport(settings=settings)
-    iam, s3 = _clients(settings)
+    iam, s3 = _clients(settings, acknowledge=False)
     bucket = resolve_bucket(settings)
 
     def exists(client: Any, op: str, **kw: Any) -> bool:

@@ -47,10 +47,14 @@ def _spawn(target, *args: Any) -> None:
 class _Phases:
     """Make each phase last at least ``pace / n`` seconds, waking early when a stop is requested."""
 
-    def __init__(self, backend: SageMakerBackend, n: int, stop: threading.Event | None = None) -> None:
+    def __init__(self, backend: SageMakerBackend, n: int, stop: threading.Event | None = None,
+                 job: TrainingJob | TransformJob | None = None) -> None:
         self.share = backend.pace.seconds / n
         self.stop = stop
         self.t0 = time.monotonic()
+        self.backend = backend
+        self.job = job
+        self.calls = 0
 
     def next(self) -> None:
         if self.share > 0:
@@ -59,6 +63,12 @@ class _Phases:
                 self.stop.wait(remaining)
             elif remaining > 0:
                 time.sleep(remaining)
+        self.calls += 1
+        faults = getattr(self.backend, "faults", None)
+        if faults is not None and self.job is not None and self.calls > 1:  # midway: after the first phase
+            reason = faults.job_failure(self.job.name, self.job.created)
+            if reason:
+                raise JobFailure(reason)  # an injected fault (see ..faults): the job fails midway
         if self.stop is not None and self.stop.is_set():
             raise JobStopped
         self.t0 = time.monotonic()
@@ -170,7 +180,7 @@ def _train(backend: SageMakerBackend, job: TrainingJob) -> None:
     def say(msg: str) -> None:
         log.append((now(), msg))
 
-    phases = _Phases(backend, 4, job.stop_requested)
+    phases = _Phases(backend, 4, job.stop_requested, job)
     try:
         image = req.get("AlgorithmSpecification", {}).get("TrainingImage") or \
             req.get("AlgorithmSpecification", {}).get("AlgorithmName", "")
@@ -388,7 +398,7 @@ def transform_object(body: bytes, req: dict[str, Any], centroids: np.ndarray) ->
 
 def _transform(backend: SageMakerBackend, job: TransformJob) -> None:
     req = job.request
-    phases = _Phases(backend, 3, job.stop_requested)
+    phases = _Phases(backend, 3, job.stop_requested, job)
     log: list[tuple[float, str]] = []
     try:
         phases.next()

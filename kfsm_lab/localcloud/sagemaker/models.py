@@ -320,6 +320,7 @@ class SageMakerBackend:
         self.endpoint_configs: dict[str, EndpointConfig] = {}
         self.endpoints: dict[str, Endpoint] = {}
         self.transform_jobs: dict[str, TransformJob] = {}
+        self.faults: Any = None  # a FaultTable when fault injection is wired in (see ..faults)
 
     def arn(self, kind: str, name: str) -> str:
         return f"arn:aws:sagemaker:{self.region}:{self.account}:{kind}/{name.lower()}"

@@ -31,6 +31,7 @@ class SageMakerService:
         self.pace = pace
         self._backends: dict[str, SageMakerBackend] = {}
         self._lock = threading.Lock()
+        self.faults: Any = None  # the cloud's FaultTable, handed to every backend (jobs that fail midway)
         self.operations: dict[str, Callable[[SageMakerBackend, dict[str, Any]], dict[str, Any]]] = {
             name[3:]: getattr(self, name) for name in dir(self) if name.startswith("op_")
         }
@@ -39,6 +40,7 @@ class SageMakerService:
         with self._lock:
             if region not in self._backends:
                 self._backends[region] = SageMakerBackend(self.account, region, self.gateway, self.pace)
+                self._backends[region].faults = self.faults
             return self._backends[region]
 
     # --- control plane ---------------------------------------------------------------------------

@@ -1,0 +1,73 @@
+"""Shared pieces for the reliability tests: a set-up local target, one finished run, cloud counters."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from kfsm_lab.config import load_settings
+
+
+def tag() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+def fresh_settings(**changes: Any):
+    """Local settings whose IAM user, role and bucket are this test's own."""
+    t = tag()
+    return load_settings(target="local", region="us-west-2", iam_user=f"rel-user-{t}", role_name=f"rel-role-{t}",
+                         bucket=f"kfsm-rel-{t}", **changes)
+
+
+def stats(info) -> dict[str, int]:
+    """Client requests per ``service.Operation`` the cloud has counted."""
+    return info.admin("stats")["requests"]
+
+
+def delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    return {k: after.get(k, 0) - before.get(k, 0) for k in after if after.get(k, 0) != before.get(k, 0)}
+
+
+def inventory(info) -> dict[str, set[str]]:
+    """Every bucket, IAM user and role, SageMaker job, model, config and endpoint the cloud holds."""
+    s3, iam, sm = info.client("s3"), info.client("iam"), info.client("sagemaker")
+    return {
+        "buckets": {b["Name"] for b in s3.list_buckets().get("Buckets", [])},
+        "users": {u["UserName"] for u in iam.list_users()["Users"]},
+        "roles": {r["RoleName"] for r in iam.list_roles()["Roles"]},
+        "training_jobs": {j["TrainingJobName"] for j in sm.list_training_jobs(MaxResults=100)["TrainingJobSummaries"]},
+        "models": {m["ModelName"] for m in sm.list_models(MaxResults=100)["Models"]},
+        "endpoint_configs": {c["EndpointConfigName"]
+                             for c in sm.list_endpoint_configs(MaxResults=100)["EndpointConfigs"]},
+        "endpoints": {e["EndpointName"] for e in sm.list_endpoints(MaxResults=100)["Endpoints"]},
+        "transform_jobs": {j["TransformJobName"]
+                           for j in sm.list_transform_jobs(MaxResults=100)["TransformJobSummaries"]},
+    }
+
+
+@pytest.fixture(scope="module")
+def ready(local_cloud):
+    """Local settings after the real setup step, with names of this module's own."""
+    from kfsm_lab.provision import setup_all
+
+    return setup_all(fresh_settings()).settings
+
+
+@pytest.fixture(scope="module")
+def finished_run(ready):
+    """One complete pipeline run on the session cloud: its handle (endpoint InService)."""
+    from kfsm_lab.pipeline import start_run
+
+    handle = start_run(ready, run_id=f"rel-{tag()}").wait(timeout=180, interval=0.1)
+    assert handle.state == "succeeded", handle.error
+    return handle
+
+
+@pytest.fixture(autouse=True)
+def _no_faults_left(local_cloud):
+    """Every test starts and ends with no armed fault on the session cloud."""
+    local_cloud.admin("faults", method="DELETE")
+    yield
+    local_cloud.admin("faults", method="DELETE")
