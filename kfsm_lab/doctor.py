@@ -101,10 +101,14 @@ def check_local_cloud(ctx: _Ctx) -> Check:
     if ctx.settings.target != "local":
         return Check("local cloud", "skip", "not used on the aws target")
     from .localcloud import status
+    from .localcloud.restarts import check as restarted
 
     info = status()
     if info is None:
         return Check("local cloud", "fail", "not running", "run `kfsm-lab local start`")
+    lost = restarted()  # the kit's resources were made on a cloud instance that is gone
+    if lost is not None:
+        return Check("local cloud", "fail", lost.message, lost.hint or "")
     return Check("local cloud", "pass", f"{info.endpoint_url} (pid {info.pid})")
 
 

@@ -1,0 +1,103 @@
+"""Restarts: a runner killed mid-run is re-run with the same run id and adopts what exists (no
+duplicate creates, counted by the cloud); a restarted local cloud is named as such, with the fix."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+from conftest import delta, fresh_settings, stats, tag
+
+from kfsm_lab.pipeline import attach, start_run
+from kfsm_lab.pipeline import runs as run_records
+from kfsm_lab.pipeline.names import STEP_TRAIN
+
+pytestmark = pytest.mark.slow
+
+CREATES = ("sagemaker.CreateTrainingJob", "sagemaker.CreateModel", "sagemaker.CreateEndpointConfig",
+           "sagemaker.CreateEndpoint", "sagemaker.CreateTransformJob")
+
+
+def test_killed_runner_rerun_with_same_id_adopts_without_duplicates(separate_cloud):
+    from kfsm_lab.provision import setup_all
+
+    with separate_cloud(pace=3.0) as info:
+        settings = setup_all(fresh_settings()).settings
+        run_id = f"relkill-{tag()}"
+        before = stats(info)
+        handle = start_run(settings, run_id=run_id)
+        deadline = time.monotonic() + 60
+        while handle.refresh().step(STEP_TRAIN).get("job_status") != "InProgress":
+            assert time.monotonic() < deadline, "training never started"
+            time.sleep(0.1)
+        rec = run_records.load(run_id)
+        os.killpg(rec["pgid"], signal.SIGKILL)  # the runner and its step die; the SageMaker job goes on
+        time.sleep(0.3)
+        dead = attach(run_id)
+        assert dead.state == "failed" and "ended unexpectedly" in dead.error
+
+        again = start_run(settings, run_id=run_id).wait(timeout=180, interval=0.2)
+        assert again.state == "succeeded", again.error
+        assert run_records.load(run_id)["steps"][STEP_TRAIN].get("adopted") is True
+        d = delta(before, stats(info))
+        assert {k: d.get(k, 0) for k in CREATES} == dict.fromkeys(CREATES, 1), d  # nothing created twice
+        sm = info.client("sagemaker")
+        assert [j["TrainingJobName"] for j in sm.list_training_jobs(NameContains=run_id)["TrainingJobSummaries"]] \
+            == [f"kfsm-{run_id}-train"]
+        assert sm.describe_endpoint(EndpointName=f"kfsm-{run_id}-endpoint")["EndpointStatus"] == "InService"
+        assert all(s["state"] == "succeeded" for s in again.steps), [s["state"] for s in again.steps]
+
+
+def test_restarted_cloud_is_named_with_the_fix(separate_cloud):
+    from kfsm_lab.doctor import run_doctor
+    from kfsm_lab.localcloud import ensure_running, stop
+    from kfsm_lab.localcloud.restarts import CloudRestartedError
+    from kfsm_lab.predict import predict
+    from kfsm_lab.provision import setup_all
+
+    with separate_cloud(pace=0.0) as first:
+        settings = setup_all(fresh_settings()).settings
+        run_id = f"relrst-{tag()}"
+        assert start_run(settings, run_id=run_id).wait(timeout=180, interval=0.2).state == "succeeded"
+        assert run_doctor(settings).ok
+
+        stop()
+        second = ensure_running(pace=0)
+        assert second.instance_id and second.instance_id != first.instance_id
+
+        with pytest.raises(CloudRestartedError) as err:  # not a raw ValidationException / NoSuchBucket
+            predict(settings, run_id=run_id, n_test=10)
+        assert "local cloud was restarted at" in err.value.message and "are gone" in err.value.message
+        assert "re-run setup" in err.value.hint
+
+        report = run_doctor(settings)
+        rows = {c.name: c for c in report.checks}
+        assert rows["local cloud"].status == "fail" and "restarted" in rows["local cloud"].detail
+        assert rows["bucket and data"].status == "fail" and "restarted" in rows["bucket and data"].detail
+
+        handle = attach(run_id)
+        assert handle.monitor_error and "local cloud was restarted" in handle.monitor_error
+
+        # the remedy works: setup makes everything again on the new instance; then a run and predictions
+        settings = setup_all(settings).settings
+        assert run_doctor(settings).ok
+        again = start_run(settings, run_id=f"{run_id}-2").wait(timeout=180, interval=0.2)
+        assert again.state == "succeeded", again.error
+        assert predict(settings, run_id=f"{run_id}-2", n_test=10).evaluation.n == 10
+
+
+def test_stopped_cloud_after_setup_is_named(separate_cloud):
+    from kfsm_lab.localcloud import stop
+    from kfsm_lab.localcloud.restarts import check
+    from kfsm_lab.provision import setup_all
+
+    with separate_cloud(pace=0.0):
+        setup_all(fresh_settings())
+        assert check() is None
+        stop()
+        err = check()
+        assert err is not None and "not running" in err.message and "kfsm-lab setup" in err.hint
+
+
