@@ -35,10 +35,6 @@ class LabPage:
         self.page.goto(self.server["url"])
         expect(self.page.locator(".jp-Launcher")).to_be_visible(timeout=LAB_TIMEOUT_MS)
 
-    def reload(self) -> None:
-        self.page.reload()
-        expect(self.page.locator(".jp-Launcher, .jp-NotebookPanel").first).to_be_visible(timeout=LAB_TIMEOUT_MS)
-
     def run_command(self, label: str) -> None:
         """Run a command through the command palette, as a person typing its name."""
         box = self.page.locator(".jp-ModalCommandPalette .lm-CommandPalette-input")
