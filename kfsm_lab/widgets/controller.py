@@ -9,8 +9,10 @@ event, so it can never vanish as a traceback printed into some other cell.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -52,9 +54,11 @@ class ErrorInfo:
     message: str
     hint: str | None = None
     kind: str = "KfsmError"
+    traceback: str | None = None  # only for unexpected errors (bugs): kept here, not printed from a thread
 
     def to_dict(self) -> dict[str, Any]:
-        return {"action": self.action, "message": self.message, "hint": self.hint, "kind": self.kind}
+        return {"action": self.action, "message": self.message, "hint": self.hint, "kind": self.kind,
+                "traceback": self.traceback}
 
 
 class ActionUnavailable(KfsmError):
@@ -306,11 +310,13 @@ class Controller:
             translated = translate(exc) if isinstance(exc, Exception) else exc
             if isinstance(translated, KfsmError):
                 exc = translated
+        # Logged at debug only: a log line from the worker thread would print into whichever cell runs.
+        log.debug("%s failed", action, exc_info=exc)
         if isinstance(exc, KfsmError):
-            log.debug("%s failed", action, exc_info=exc)
             return ErrorInfo(action, exc.message, exc.hint, type(exc).__name__)
-        log.error("%s failed unexpectedly", action, exc_info=exc)
-        return ErrorInfo(action, f"{type(exc).__name__}: {exc}", self.t("error.unexpected_hint"), type(exc).__name__)
+        trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        return ErrorInfo(action, f"{type(exc).__name__}: {exc}", self.t("error.unexpected_hint"), type(exc).__name__,
+                         trace)
 
     def _run(self, action: str, fn: Callable[[], Any]) -> Any:
         self._claim(action)
@@ -329,6 +335,7 @@ class Controller:
         if action not in LONG_ACTIONS:
             raise ActionUnavailable(action, self.t("why.unknown_action", action=action))
         impl = getattr(self, f"_do_{action}")
+        inspect.signature(impl).bind(**kwargs)  # a wrong argument is the caller's TypeError, raised here
         self._claim(action)
         thread = threading.Thread(target=self._quiet, args=(lambda: self._perform(action, lambda: impl(**kwargs)),),
                                   name=f"kfsm-{action}", daemon=True)

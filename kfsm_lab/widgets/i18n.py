@@ -74,8 +74,8 @@ EN: dict[str, str] = {
     # errors and results
     "error.title": "{action} failed",
     "error.hint": "What to do",
-    "error.unexpected_hint": "This is a bug in kfsm-lab; the full traceback is in the kernel log "
-                             "(logger kfsm_lab.widgets).",
+    "error.unexpected_hint": "This is a bug in kfsm-lab: please report it with the traceback below.",
+    "error.traceback": "Traceback",
     "result.run_steps": "{done} of {total} steps",
     "progress.description": "Steps",
 }
@@ -136,8 +136,8 @@ JA: dict[str, str] = {
     "invalid.unknown_field": "{name!r} はパネルの項目ではありません。",
     "error.title": "「{action}」に失敗しました",
     "error.hint": "対処法",
-    "error.unexpected_hint": "kfsm-lab の不具合です。詳しいトレースバックはカーネルのログ"
-                             "（ロガー kfsm_lab.widgets）にあります。",
+    "error.unexpected_hint": "kfsm-lab の不具合です。下のトレースバックを添えてご報告ください。",
+    "error.traceback": "トレースバック",
     "result.run_steps": "{total} ステップ中 {done}",
     "progress.description": "ステップ",
 }

@@ -198,8 +198,8 @@ class Panel:
             widget.disabled = c.busy
         self.status.value = render.status_line(c.status, c.busy)
         err = self._click_error or c.last_error
-        self.error.value = render.error_box(err, c.t("error.title", action=c.label(err.action)),
-                                            c.t("error.hint")) if err else ""
+        self.error.value = render.error_box(err, c.t("error.title", action=c.label(err.action)), c.t("error.hint"),
+                                            c.t("error.traceback")) if err else ""
 
     def close(self) -> None:
         """Detach from the controller and close the widgets."""

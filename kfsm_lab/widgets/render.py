@@ -49,10 +49,14 @@ def clear(out: Any) -> None:
     out.outputs = ()
 
 
-def error_box(err: ErrorInfo, title: str, hint_label: str) -> str:
-    """The red box an action's failure is shown in: what failed, the message, what to do."""
+def error_box(err: ErrorInfo, title: str, hint_label: str, traceback_label: str = "Traceback") -> str:
+    """The red box an action's failure is shown in: what failed, the message, what to do (and, for a
+    bug, the traceback folded away)."""
     hint = (f'<div style="margin-top:4px"><b>{_esc(hint_label)}:</b> {_esc(err.hint)}</div>'
             if err.hint else "")
+    if err.traceback:
+        hint += (f"<details><summary>{_esc(traceback_label)}</summary>"
+                 f'<pre style="font-size:80%">{_esc(err.traceback)}</pre></details>')
     return (f'<div class="kfsm-error" style="{_BOX.format(border="#c62828", bg="#fdecea")}">'
             f'<b style="color:#c62828">{_esc(title)}</b> '
             f'<span style="color:#777">({_esc(err.kind)})</span>'

@@ -91,3 +91,44 @@ def test_bad_environment_value_becomes_last_error_not_a_crash(monkeypatch):
     assert ctl.last_error is not None and ctl.last_error.action == "settings"
     assert "bucket" in ctl.last_error.message
     assert ctl.fields["target"] == "local"
+
+
+def test_a_bug_becomes_last_error_with_its_traceback_and_an_event(ctl):
+    events = []
+    ctl.add_listener(events.append)
+    with pytest.raises(ZeroDivisionError):  # a direct (headless) call still fails loudly
+        ctl._run("check", lambda: 1 / 0)
+    err = ctl.last_error
+    assert err.action == "check" and err.kind == "ZeroDivisionError"
+    assert "ZeroDivisionError" in err.traceback and "report it" in err.hint
+    assert [e.kind for e in events] == ["started", "failed"] and events[-1].data is err
+    assert not ctl.busy and ctl.can("check")
+    assert ctl.status.startswith("Check setup failed: ZeroDivisionError")
+    assert err.to_dict()["traceback"] == err.traceback
+
+
+def test_kit_errors_keep_message_and_hint_without_traceback(ctl):
+    with pytest.raises(ValidationError):
+        ctl._run("setup", lambda: load_settings(bucket="UPPER"))
+    err = ctl.last_error
+    assert err.kind == "ValidationError" and err.traceback is None
+    assert "bucket" in err.message and err.hint == "use lower case"
+
+
+def test_a_broken_listener_does_not_break_the_action(ctl):
+    def broken(event):
+        raise RuntimeError("listener bug")
+
+    seen = []
+    ctl.add_listener(broken)
+    ctl.add_listener(seen.append)
+    assert ctl._run("check", lambda: 42) == 42
+    assert ctl.results["check"] == 42 and ctl.last_error is None
+    assert [e.kind for e in seen] == ["started", "finished"]
+    ctl.remove_listener(broken)
+
+
+def test_start_checks_its_arguments_before_claiming(ctl):
+    with pytest.raises(TypeError):
+        ctl.start("setup", bogus=1)
+    assert not ctl.busy and ctl.last_error is None

@@ -92,3 +92,13 @@ def test_panel_can_share_a_controller_and_detach(settings):
     p2.close()
     p1.bucket.value = "good-bucket"
     assert p2.bucket.value == "Bad_Bucket"  # detached: no longer updated
+
+
+def test_a_bug_shows_its_traceback_folded_in_the_error_box(settings, lang):
+    p = panel(settings, lang=lang)
+    with pytest.raises(KeyError):
+        p.controller._run("check", lambda: {}["missing"])
+    assert "kfsm-error" in p.error.value and "<details>" in p.error.value
+    assert "KeyError" in p.error.value and MESSAGES[lang]["error.traceback"] in p.error.value
+    assert MESSAGES[lang]["error.unexpected_hint"] in p.error.value
+    assert enabled(p) == {"check", "setup"}  # not stuck busy
