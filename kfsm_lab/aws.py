@@ -30,6 +30,8 @@ _HINTS = {
     "ResourceLimitExceeded": "an account quota is too low: request an increase in Service Quotas "
                              "(SageMaker) or pick a smaller instance type",
     "NoSuchBucket": "the bucket does not exist; run `kfsm-lab setup bucket`",
+    "ModelError": "the model rejected the request: send text/csv or application/json with feature_dim "
+                  "values per record",
 }
 
 

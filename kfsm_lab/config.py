@@ -103,9 +103,10 @@ class Settings(BaseSettings):
         try:
             f = float(v)
         except (TypeError, ValueError):
-            raise ValidationError("pace", v, "must be a number of seconds (0 = instant)") from None
+            raise ValidationError("pace", v, "must be a number of seconds (0 = instant)",
+                                  "0 = instant, 3 = visible progress") from None
         if not 0 <= f <= 60:
-            raise ValidationError("pace", v, "must be between 0 and 60 seconds")
+            raise ValidationError("pace", v, "must be between 0 and 60 seconds", "0 = instant, 3 = visible progress")
         return f
 
     # -- derived -------------------------------------------------------------------------
@@ -137,8 +138,13 @@ def _first_error(exc: PydanticValidationError) -> Exception:
         return ValidationError(field, err.get("input"), "is not a known setting",
                                "see `kfsm-lab config show` for the known names")
     if err.get("type") == "literal_error" and field == "target":
-        return ValidationError(field, err.get("input"), "must be 'local' or 'aws'")
-    return ValidationError(field, err.get("input"), err.get("msg", "is invalid"))
+        return ValidationError(field, err.get("input"), "must be 'local' or 'aws'",
+                               "local runs on the embedded local cloud, aws on your account")
+    if err.get("type") == "literal_error":
+        expected = (err.get("ctx") or {}).get("expected", "")
+        return ValidationError(field, err.get("input"), err.get("msg", "is invalid"), f"use {expected}")
+    return ValidationError(field, err.get("input"), err.get("msg", "is invalid"),
+                           "see `kfsm-lab config show` for every setting and its current value")
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -70,6 +70,19 @@ def coerce(value: str) -> Any:
     return value
 
 
+def check_parameters(name: str, params: dict[str, Any]) -> None:
+    """Refuse parameter names the notebook does not take (papermill would only warn and go on)."""
+    import difflib
+
+    known = parameters(name)
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        close = [m for u in unknown for m in difflib.get_close_matches(u, list(known), n=1)]
+        raise KfsmError(f"notebook {name!r} has no parameter {', '.join(map(repr, unknown))}",
+                        (f"did you mean {close[0]!r}? " if close else "")
+                        + f"it takes: {', '.join(known)} (see `kfsm-lab notebooks params {name}`)")
+
+
 @dataclass
 class NotebookRun:
     notebook: Path
@@ -117,6 +130,7 @@ def run_notebook(name: str, params: dict[str, Any], output_dir: str | Path = "kf
     from papermill.exceptions import PapermillExecutionError
 
     src = path_of(name)
+    check_parameters(name, params)
     out_dir = Path(output_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     out_nb = out_dir / src.name

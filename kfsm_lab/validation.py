@@ -94,8 +94,20 @@ _BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 
 
+_BUCKET_HINT = "e.g. 'kfsm-lab-mnist-us-west-2', or leave the bucket empty and setup picks a free name"
+
+
 def bucket_name(value: object, field: str = "bucket") -> str:
     """An S3 general-purpose bucket name, checked against every S3 naming rule."""
+    try:
+        return _bucket_name(value, field)
+    except ValidationError as exc:
+        if exc.hint is None:  # every rule's message says what is wrong; the hint what to type instead
+            exc.hint = _BUCKET_HINT
+        raise
+
+
+def _bucket_name(value: object, field: str) -> str:
     text = _clean(field, value)
     if text.startswith("s3://"):
         raise ValidationError(field, value, "give the bucket name without 's3://'",
@@ -187,13 +199,23 @@ def run_name(value: object, field: str = "run_name") -> str:
     return text
 
 
+_INT_HINTS = {
+    "k": "k is the number of clusters, e.g. 10 (one per digit)",
+    "feature_dim": "feature_dim is the number of values per record: 784 for 28×28 MNIST images",
+    "mini_batch_size": "records per mini-batch, e.g. 5000 (SageMaker's default)",
+    "volume_size_gb": "the training volume in GB, e.g. 10",
+    "training_instance_count": "how many training instances, e.g. 1",
+}
+
+
 def positive_int(value: object, field: str, maximum: int | None = None) -> int:
     """A whole number > 0 (and <= maximum)."""
+    hint = _INT_HINTS.get(field, "a whole number such as 1")
     try:
         n = int(str(value).strip())
     except (TypeError, ValueError):
-        raise ValidationError(field, value, f"must be a whole number, got {value!r}") from None
+        raise ValidationError(field, value, f"must be a whole number, got {value!r}", hint) from None
     if n < 1 or (maximum is not None and n > maximum):
         bound = f"between 1 and {maximum}" if maximum else "at least 1"
-        raise ValidationError(field, value, f"must be {bound}, got {n}")
+        raise ValidationError(field, value, f"must be {bound}, got {n}", hint)
     return n

@@ -85,7 +85,9 @@ def run_cmd(settings: Any, run_id: str | None, wait: bool, timeout: float | None
     import sys
 
     from ..pipeline import start_run
+    from ..pipeline.names import check_run_id
 
+    run_id = check_run_id(run_id) if run_id else None  # before setup makes anything for a run that cannot start
     changes = {k: v for k, v in (("kfp_host", kfp_host), ("namespace", namespace)) if v}
     handle = start_run(_with_setup(settings.replace(**changes) if changes else settings), run_id=run_id)
     if not as_json:

@@ -25,8 +25,9 @@ def _params(pairs: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _execute(name: str, params: dict[str, Any], output: str, progress: bool, as_json: bool) -> None:
-    from ..notebooks import run_notebook
+    from ..notebooks import check_parameters, run_notebook
 
+    check_parameters(name, params)  # before a local cloud is started for nothing
     target = params.get("target") or _default_target()
     if target == "local":
         from ..localcloud import ensure_running

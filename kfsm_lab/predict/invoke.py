@@ -16,6 +16,9 @@ BATCH_ROWS = 100  # well under the 6 MB invocation payload limit for 784-wide ro
 
 def _check_width(X: np.ndarray, feature_dim: int) -> np.ndarray:
     X = np.atleast_2d(np.asarray(X, dtype=np.float32))
+    if X.shape[0] == 0:
+        raise ValidationError("payload", "0 rows", "holds no records to predict",
+                              f"send at least one row of feature_dim={feature_dim} values")
     if X.shape[1] != feature_dim:
         raise ValidationError("payload", f"{X.shape[0]}×{X.shape[1]}",
                               f"rows have {X.shape[1]} values but the model expects feature_dim={feature_dim}",

@@ -30,9 +30,20 @@ def delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
     return {k: after.get(k, 0) - before.get(k, 0) for k in after if after.get(k, 0) != before.get(k, 0)}
 
 
+_CLIENTS: dict[tuple[str, str], Any] = {}
+
+
+def cached_client(info, service: str):
+    """boto3 clients take most of a second to build: one per cloud and service."""
+    key = (info.endpoint_url, service)
+    if key not in _CLIENTS:
+        _CLIENTS[key] = info.client(service)
+    return _CLIENTS[key]
+
+
 def inventory(info) -> dict[str, set[str]]:
     """Every bucket, IAM user and role, SageMaker job, model, config and endpoint the cloud holds."""
-    s3, iam, sm = info.client("s3"), info.client("iam"), info.client("sagemaker")
+    s3, iam, sm = (cached_client(info, s) for s in ("s3", "iam", "sagemaker"))
     return {
         "buckets": {b["Name"] for b in s3.list_buckets().get("Buckets", [])},
         "users": {u["UserName"] for u in iam.list_users()["Users"]},
