@@ -176,3 +176,39 @@ def test_describes_are_economical(first, ready):
     for _ in range(10):
         missing = reader.read(STEP_TRAIN, "kfsm-not-started-train")
     assert missing == {"exists": False} and reader.calls == 2  # at most one describe per interval
+
+
+def _faults(local_cloud, method: str, body: dict | None = None) -> dict:
+    import urllib.request
+
+    req = urllib.request.Request(f"{local_cloud.endpoint_url}/_kfsm/faults", method=method,  # noqa: S310
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - the local cloud on 127.0.0.1
+        return json.loads(resp.read())
+
+
+def test_throttled_describes_are_retried_and_a_lost_transform_fails_the_run(ready, local_cloud):
+    from kfsm_lab.pipeline.names import STEP_TRANSFORM, new_run_id
+
+    try:
+        _faults(local_cloud, "POST", {"operation": "sagemaker.DescribeTrainingJob", "kind": "throttle", "count": 3})
+        _faults(local_cloud, "POST", {"operation": "sagemaker.DescribeModel", "kind": "error", "status": 503,
+                                      "count": 2})
+        run_id = new_run_id()
+        _faults(local_cloud, "POST", {"kind": "fail_job", "job": f"kfsm-{run_id}-transform", "after_seconds": 0,
+                                      "reason": "AlgorithmError: the instance was lost midway"})
+        handle = start_run(ready, run_id=run_id).wait(timeout=180)
+        injected = _faults(local_cloud, "GET")["injected"]
+        assert injected.get("throttle sagemaker.DescribeTrainingJob") == 3
+        assert injected.get("error sagemaker.DescribeModel") == 2
+        assert injected.get(f"fail_job kfsm-{run_id}-transform") == 1
+        # throttling and 5xx were retried (botocore standard mode); the lost job failed its step and the run
+        assert handle.step(STEP_TRAIN)["state"] == "succeeded"
+        assert handle.step("sagemaker-create-model")["state"] == "succeeded"
+        assert handle.step("sagemaker-deploy-model")["state"] in ("succeeded", "skipped")
+        transform = handle.step(STEP_TRANSFORM)
+        assert transform["state"] == "failed" and "instance was lost midway" in transform["failure_reason"]
+        assert handle.state == "failed" and "instance was lost midway" in handle.error
+    finally:
+        _faults(local_cloud, "DELETE")
