@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import inventory, tag
+from rel_helpers import inventory, tag
 
 from kfsm_lab.config import load_settings
 from kfsm_lab.errors import KfsmError, ValidationError
@@ -164,7 +164,7 @@ def test_payload_of_the_wrong_width_is_refused_before_sending(local_cloud, ready
 
     runtime = aws.client(ready, "sagemaker-runtime")
     X = np.zeros((3, width), dtype=np.float32) if width else np.zeros((0, 784), dtype=np.float32)
-    from conftest import stats
+    from rel_helpers import stats
 
     before = stats(local_cloud).get("sagemaker-runtime.InvokeEndpoint", 0)
     with pytest.raises(KfsmError) as info:

@@ -8,7 +8,7 @@ import time
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from conftest import delta, stats, tag
+from rel_helpers import delta, stats, tag
 
 from kfsm_lab import aws
 from kfsm_lab.errors import AwsAccessError

@@ -8,7 +8,7 @@ import signal
 import time
 
 import pytest
-from conftest import delta, fresh_settings, stats, tag
+from rel_helpers import delta, fresh_settings, stats, tag
 
 from kfsm_lab.pipeline import attach, start_run
 from kfsm_lab.pipeline import runs as run_records
