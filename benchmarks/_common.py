@@ -1,0 +1,245 @@
+"""Helpers shared by the benchmarks: private state folder, timing, percentiles, memory, result rows.
+
+Every headline figure is a ratio against a baseline measured in the same run, because absolute
+times on a shared 2-core machine move by tens of percent from one minute to the next.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def private_state_dir() -> str:
+    """Point KFSM_STATE_DIR at a fresh temp folder (once per process), so no user cloud or run is touched."""
+    current = os.environ.get("KFSM_STATE_DIR", "")
+    if not current or "kfsm-bench-" not in current:
+        os.environ["KFSM_STATE_DIR"] = tempfile.mkdtemp(prefix="kfsm-bench-")
+    return os.environ["KFSM_STATE_DIR"]
+
+
+@contextmanager
+def fresh_state_dir() -> Iterator[str]:
+    """A new temp KFSM_STATE_DIR for the block (each benchmark starts from nothing), then the old value back."""
+    old = os.environ.get("KFSM_STATE_DIR")
+    os.environ["KFSM_STATE_DIR"] = tempfile.mkdtemp(prefix="kfsm-bench-")
+    try:
+        yield os.environ["KFSM_STATE_DIR"]
+    finally:
+        if old is None:
+            os.environ.pop("KFSM_STATE_DIR", None)
+        else:
+            os.environ["KFSM_STATE_DIR"] = old
+
+
+def timed(fn: Callable[[], object], n: int) -> list[float]:
+    """Milliseconds per call for ``n`` calls."""
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-th percentile (1..99) of ``values``."""
+    if len(values) < 2:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def proc_kb(pid: int, key: str) -> int | None:
+    """A ``/proc/<pid>/status`` field in kB (VmRSS, VmHWM), None when the process is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def rss_mb(pid: int) -> float:
+    kb = proc_kb(pid, "VmRSS")
+    return float("nan") if kb is None else kb / 1024
+
+
+class PeakSampler:
+    """Samples VmHWM (peak RSS, kept by the kernel) of a set of processes until stopped.
+
+    VmHWM is the kernel's own high-water mark, so sampling every 0.2 s loses nothing but processes
+    that start and end between two samples.
+    """
+
+    def __init__(self, find: Callable[[], dict[str, int]], every: float = 0.2) -> None:
+        self.find = find
+        self.every = every
+        self.peaks_kb: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            for name, pid in self.find().items():
+                hwm = proc_kb(pid, "VmHWM")
+                if hwm is not None:
+                    self.peaks_kb[name] = max(self.peaks_kb.get(name, 0), hwm)
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> PeakSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def peak_mb(self, name: str) -> float:
+        return self.peaks_kb.get(name, 0) / 1024
+
+
+def children_of(pid: int) -> list[int]:
+    """All descendants of ``pid`` (from /proc), so the kernel a papermill run starts can be found."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        parents.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+@contextmanager
+def local_cloud(pace: float = 0.0) -> Iterator[object]:
+    """A local cloud in a fresh private state folder, stopped on the way out."""
+    from kfsm_lab.localcloud import ensure_running, stop
+
+    with fresh_state_dir():
+        info = ensure_running(pace=pace)
+        try:
+            yield info
+        finally:
+            stop()
+
+
+def cloud_pid() -> int | None:
+    """Pid of the local cloud of the current state folder (from its state file), if any."""
+    from kfsm_lab.localcloud.lifecycle import state_file
+    from kfsm_lab.state import read_json
+
+    data = read_json(state_file())
+    return int(data["pid"]) if isinstance(data, dict) and "pid" in data else None
+
+
+def stop_cloud() -> None:
+    from kfsm_lab.localcloud import stop
+
+    stop()
+
+
+def machine_facts() -> dict[str, str]:
+    load = os.getloadavg()
+    return {"cpus": str(os.cpu_count()), "python": sys.version.split()[0],
+            "platform": platform.platform(), "load average (1/5/15 min)": " / ".join(f"{x:.2f}" for x in load)}
+
+
+@dataclass
+class Figure:
+    """One reported figure: what, the value, the goal and whether it is met."""
+
+    section: str
+    name: str
+    value: str
+    goal: str = ""
+    met: bool | None = None
+    note: str = ""
+
+    def line(self) -> str:
+        mark = "" if self.met is None else ("met" if self.met else "MISSED")
+        return f"  {self.name:<58} {self.value:<22} {self.goal:<18} {mark}"
+
+
+@dataclass
+class Section:
+    title: str
+    figures: list[Figure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def add(self, name: str, value: str, goal: str = "", met: bool | None = None, note: str = "") -> Figure:
+        fig = Figure(self.title, name, value, goal, met, note)
+        self.figures.append(fig)
+        print(fig.line(), flush=True)
+        return fig
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+        print(f"  · {text}", flush=True)
+
+
+def deploy_endpoint(info: object, name: str = "bench", rows: int | None = None) -> tuple[str, object]:
+    """Train on the bundled sample through the SageMaker API and deploy an endpoint; (endpoint, sample)."""
+    import json as _json
+    import uuid
+
+    from kfsm_lab.data import S3Layout, load_sample, write_dense_tensor
+    from kfsm_lab.images import kmeans_image
+
+    sample = load_sample()
+    sm, s3, iam = (info.client(s) for s in ("sagemaker", "s3", "iam"))
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"Service": "sagemaker.amazonaws.com"}}]}
+    role = iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=_json.dumps(trust))["Role"]["Arn"]
+    lay = S3Layout(f"{name}-" + uuid.uuid4().hex[:8])
+    s3.create_bucket(Bucket=lay.bucket, CreateBucketConfiguration={"LocationConstraint": info.region})
+    X = sample.train.X if rows is None else sample.train.X[:rows]
+    s3.put_object(Bucket=lay.bucket, Key=lay.train_key, Body=write_dense_tensor(X))
+    image = kmeans_image(info.region)
+    sm.create_training_job(
+        TrainingJobName=f"{name}-train", RoleArn=role, HyperParameters={"k": "10", "feature_dim": "784"},
+        AlgorithmSpecification={"TrainingImage": image, "TrainingInputMode": "File"},
+        InputDataConfig=[{"ChannelName": "train", "DataSource": {"S3DataSource": {
+            "S3DataType": "S3Prefix", "S3Uri": lay.dataset_uri}}}],
+        OutputDataConfig={"S3OutputPath": lay.model_uri()},
+        ResourceConfig={"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 5},
+        StoppingCondition={"MaxRuntimeInSeconds": 600})
+    sm.get_waiter("training_job_completed_or_stopped").wait(TrainingJobName=f"{name}-train",
+                                                             WaiterConfig={"Delay": 1, "MaxAttempts": 300})
+    desc = sm.describe_training_job(TrainingJobName=f"{name}-train")
+    sm.create_model(ModelName=f"{name}-model", PrimaryContainer={
+        "Image": image, "ModelDataUrl": desc["ModelArtifacts"]["S3ModelArtifacts"]})
+    sm.create_endpoint_config(EndpointConfigName=f"{name}-cfg", ProductionVariants=[{
+        "VariantName": "v", "ModelName": f"{name}-model", "InitialInstanceCount": 1, "InstanceType": "ml.t2.medium"}])
+    sm.create_endpoint(EndpointName=f"{name}-ep", EndpointConfigName=f"{name}-cfg")
+    sm.get_waiter("endpoint_in_service").wait(EndpointName=f"{name}-ep", WaiterConfig={"Delay": 1, "MaxAttempts": 300})
+    return f"{name}-ep", sample

@@ -1,0 +1,107 @@
+"""What watching a run costs in SageMaker/CloudWatch calls at the aws target's polling interval.
+
+Method: the local cloud runs paced (``pace`` 5 s per job, so jobs stay active long enough
+to be watched several times) and counts every request it serves by operation and by the access key
+that signed it (``GET /_kfsm/stats``). The pipeline's steps sign with the pipeline user's key, the
+run handle with the local cloud's own key, so the handle's calls are told apart exactly. The handle
+of a local run is given the aws target's ``JobReader`` interval (read from ``JobReader`` built for
+an aws target) and is refreshed on the aws target's wait interval (read from ``RunHandle.wait``),
+which is what a notebook watching a cluster run does. Calls per minute per active job = the median
+of (handle calls ÷ active SageMaker jobs) over refreshes that saw an active job, × refreshes per
+minute. Goal ≤ 12.
+
+    .venv/bin/python benchmarks/bench_polling.py [--pace 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import Section, fresh_state_dir, stop_cloud
+
+GOAL_PER_MIN = 12.0
+
+
+def aws_intervals() -> tuple[float, float]:
+    """(wait interval, describe min interval) the handle uses on the aws target, read from the code."""
+    from kfsm_lab.pipeline.handle import RunHandle
+    from kfsm_lab.pipeline.jobs import JobReader
+
+    src = inspect.getsource(RunHandle.wait)
+    m = re.search(r'if self\.target == "local" else ([0-9.]+)\)', src)
+    if m is None:
+        raise RuntimeError("could not read the aws wait interval from RunHandle.wait; update this benchmark")
+    return float(m.group(1)), JobReader(SimpleNamespace(target="aws")).min_interval
+
+
+def run(section: Section | None = None, pace: float = 5.0) -> Section:
+    section = section or Section("Polling cost at the aws interval")
+    from kfsm_lab.config import load_settings
+    from kfsm_lab.localcloud import ensure_running
+    from kfsm_lab.localcloud.server import fingerprint
+    from kfsm_lab.pipeline import start_run
+    from kfsm_lab.pipeline.jobs import FINAL_STATUSES, JobReader
+    from kfsm_lab.provision import setup_all
+
+    wait_s, describe_s = aws_intervals()
+    with fresh_state_dir():
+        try:
+            info = ensure_running(pace=pace)
+            settings = setup_all(load_settings(target="local", pace=pace)).settings
+            mine = fingerprint(info.access_key_id)
+            handle = start_run(settings)
+            handle._jobs = JobReader(settings, min_interval=describe_s)  # the aws target's describe spacing
+            info.admin("stats/reset", {})
+            samples: list[tuple[int, int]] = []  # (active jobs seen by this refresh, handle calls it made)
+            t0 = time.monotonic()
+            while True:
+                before = info.admin("stats")["access_key_fingerprints"].get(mine, 0)
+                handle.refresh()
+                after = info.admin("stats")["access_key_fingerprints"].get(mine, 0)
+                active = sum(1 for s in handle.steps if s.get("job_status") and s["job_status"] not in FINAL_STATUSES)
+                samples.append((active, after - before))
+                if handle.done or time.monotonic() - t0 > 600:
+                    break
+                time.sleep(wait_s)
+            elapsed = time.monotonic() - t0
+            ops = info.admin("stats")["requests"]
+        finally:
+            stop_cloud()
+    total = sum(c for _, c in samples)
+    busy = [(a, c) for a, c in samples if a]
+    job_minutes = sum(a for a, _ in busy) * wait_s / 60
+    measured = sum(c for _, c in busy) / job_minutes if job_minutes else float("nan")
+    per_refresh = [c / a for a, c in busy]
+    steady = statistics.median(per_refresh) * 60 / wait_s if per_refresh else float("nan")
+    section.add("aws intervals (handle wait / per-resource describe)", f"{wait_s:g} s / {describe_s:g} s")
+    section.add("handle calls per refresh per active job (median)",
+                f"{statistics.median(per_refresh) if per_refresh else float('nan'):.1f}")
+    section.add("handle calls per minute per active job", f"{steady:.1f}", f"≤ {GOAL_PER_MIN:g}",
+                steady <= GOAL_PER_MIN)
+    section.note(f"method: median calls per active job per refresh × {60 / wait_s:g} refreshes/min; over the whole "
+                 f"run the handle made {total} calls in {len(samples)} refreshes ({elapsed:.0f} s at pace {pace:g} s), "
+                 f"{measured:.1f} per active job-minute counting only refreshes that saw an active job")
+    section.note(f"per refresh (active jobs, calls): {samples}")
+    section.note("all describe/log calls the cloud served during the run, the handle's and the steps' own polling "
+                 "(which polls at the local cadence here, not the pods' aws one): "
+                 f"{ {k: v for k, v in ops.items() if k.startswith(('sagemaker.Describe', 'logs.'))} }")
+    return section
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pace", type=float, default=5.0)
+    run(pace=ap.parse_args().pace)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
