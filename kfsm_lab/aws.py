@@ -35,6 +35,14 @@ _HINTS = {
 }
 
 
+def partition_of(region: str) -> str:
+    """The AWS partition a region belongs to (``aws``, ``aws-cn``, ``aws-us-gov``, ``aws-iso``)."""
+    for prefix, partition in (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-iso-", "aws-iso")):
+        if region.startswith(prefix):
+            return partition
+    return "aws"
+
+
 def botocore_config(**extra: Any):
     from botocore.config import Config
 

@@ -67,6 +67,17 @@ def _mine(tags: dict[str, str], run_id: str | None) -> bool:
     return tags.get(CREATED_BY_KEY) == CREATED_BY_VALUE and (run_id is None or tags.get(RUN_TAG) == run_id)
 
 
+def _kit_made(fetch_tags: Callable[[], list[dict[str, str]]]) -> bool:
+    """True when the tags ``fetch_tags()`` returns mark a kit resource; False when it does not exist."""
+    try:
+        tags = {t["Key"]: t["Value"] for t in fetch_tags()}
+    except Exception as exc:
+        if aws.error_code(exc) in ("NoSuchEntity", "NoSuchBucket", "NoSuchTagSet", "404"):
+            return False
+        raise
+    return tags.get(CREATED_BY_KEY) == CREATED_BY_VALUE
+
+
 def _paged(sm: Any, op: str, key: str, **kw: Any) -> Iterator[dict[str, Any]]:
     for page in sm.get_paginator(op).paginate(**kw):
         yield from page.get(key, [])
@@ -160,14 +171,8 @@ class _Cleaner:
         from .provision.bucket import resolve_bucket
 
         bucket = resolve_bucket(self.settings)
-        try:
-            tags = {t["Key"]: t["Value"] for t in self.s3.get_bucket_tagging(Bucket=bucket)["TagSet"]}
-        except Exception as exc:
-            if aws.error_code(exc) in ("NoSuchBucket", "NoSuchTagSet", "404"):
-                return
-            raise
-        if tags.get(CREATED_BY_KEY) != CREATED_BY_VALUE:
-            return  # the user's own bucket: never ours to delete
+        if not _kit_made(lambda: self.s3.get_bucket_tagging(Bucket=bucket)["TagSet"]):
+            return  # gone, or the user's own bucket: never ours to delete
 
         def drop() -> None:
             self._delete_keys(bucket, self._keys(bucket, ""))
@@ -180,13 +185,7 @@ class _Cleaner:
         from .provision import secret_store
 
         iam, name = self.iam, self.settings.iam_user
-        try:
-            tags = {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName=name)["Tags"]}
-        except Exception as exc:
-            if aws.error_code(exc) == "NoSuchEntity":
-                return
-            raise
-        if tags.get(CREATED_BY_KEY) != CREATED_BY_VALUE:
+        if not _kit_made(lambda: iam.list_user_tags(UserName=name)["Tags"]):
             return
 
         def drop() -> None:
@@ -203,13 +202,7 @@ class _Cleaner:
 
     def iam_role(self) -> None:
         iam, name = self.iam, self.settings.role_name
-        try:
-            tags = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName=name)["Tags"]}
-        except Exception as exc:
-            if aws.error_code(exc) == "NoSuchEntity":
-                return
-            raise
-        if tags.get(CREATED_BY_KEY) != CREATED_BY_VALUE:
+        if not _kit_made(lambda: iam.list_role_tags(RoleName=name)["Tags"]):
             return
 
         def drop() -> None:

@@ -20,12 +20,13 @@ KMEANS_ACCOUNTS: dict[str, str] = {
 }
 
 
+_DOMAINS = {"aws-cn": "amazonaws.com.cn", "aws-iso": "c2s.ic.gov"}
+
+
 def _domain(region: str) -> str:
-    if region.startswith("cn-"):
-        return "amazonaws.com.cn"
-    if region.startswith("us-iso-"):
-        return "c2s.ic.gov"
-    return "amazonaws.com"
+    from .aws import partition_of
+
+    return _DOMAINS.get(partition_of(region), "amazonaws.com")
 
 
 def kmeans_image(region: str) -> str:

@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from ..aws import partition_of
 from ..errors import ConfigurationError, QuotaError
 from . import secret_store
 from .calls import call, code_of
@@ -32,14 +33,6 @@ WORKER_POLICY = {
 
 def managed_policy_arn(name: str, partition: str = "aws") -> str:
     return f"arn:{partition}:iam::aws:policy/{name}"
-
-
-def partition_of(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 def _s3_policy(bucket: str, partition: str) -> dict[str, Any]:
