@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,9 +48,28 @@ def path_of(name: str) -> Path:
     return p
 
 
+def _papermill() -> Any:
+    """``import papermill`` without jsonschema's IRI grammar.
+
+    When ``rfc3987_syntax`` is installed (Jupyter pulls it in), importing jsonschema — which nbformat
+    does — builds a lark grammar for the ``iri`` string format: 1-5 s on a 2-core machine, more than
+    all of papermill, for a format check notebook validation never makes. If jsonschema is not loaded
+    yet (the CLI), it is loaded with that module hidden; a process that already has it keeps it as is.
+    """
+    if "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # makes its import fail fast
+        try:
+            import jsonschema  # noqa: F401
+        finally:
+            del sys.modules["rfc3987_syntax"]
+    import papermill
+
+    return papermill
+
+
 def parameters(name: str) -> dict[str, dict[str, Any]]:
     """The tagged ``parameters`` cell: name → {default, type, help}."""
-    import papermill
+    papermill = _papermill()
 
     return {k: {"default": v["default"], "type": v.get("inferred_type_name"), "help": v.get("help", "")}
             for k, v in papermill.inspect_notebook(str(path_of(name))).items()}
@@ -126,7 +146,7 @@ def _extract(nb_path: Path, out_dir: Path) -> tuple[dict[str, Any], list[str], d
 def run_notebook(name: str, params: dict[str, Any], output_dir: str | Path = "kfsm-lab-output",
                  progress: bool = True, kernel_name: str = KERNEL) -> NotebookRun:
     """Execute a bundled notebook headless; never raises for a failing cell (see ``.ok``/``.error``)."""
-    import papermill
+    papermill = _papermill()
     from papermill.exceptions import PapermillExecutionError
 
     src = path_of(name)

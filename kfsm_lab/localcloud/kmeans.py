@@ -162,13 +162,14 @@ def _kmeans_pp(X: np.ndarray, n: int, rng: np.random.Generator, weights: np.ndar
     w = np.ones(len(X)) if weights is None else weights.astype(np.float64)
     first = rng.choice(len(X), p=w / w.sum())
     centers = [X[first]]
-    best = squared_distances(X, X[first][None, :])[:, 0].astype(np.float64)
+    x_sq = np.einsum("ij,ij->i", X, X)  # once, not once per center (it was most of the init's time)
+    best = squared_distances(X, X[first][None, :], x_sq)[:, 0].astype(np.float64)
     for _ in range(1, n):
         p = best * w
         total = p.sum()
         nxt = rng.choice(len(X), p=p / total) if total > 0 else rng.integers(len(X))
         centers.append(X[nxt])
-        np.minimum(best, squared_distances(X, X[nxt][None, :])[:, 0], out=best)
+        np.minimum(best, squared_distances(X, X[nxt][None, :], x_sq)[:, 0], out=best)
     return np.array(centers, dtype=X.dtype)
 
 
