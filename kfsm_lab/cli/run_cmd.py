@@ -24,19 +24,28 @@ def _params(pairs: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-def _execute(name: str, params: dict[str, Any], output: str, progress: bool, as_json: bool) -> None:
+def _execute(name: str, params: dict[str, Any], output: str, progress: bool, as_json: bool,
+             keep_local_cloud: bool = False) -> None:
     from ..notebooks import check_parameters, run_notebook
 
     check_parameters(name, params)  # before a local cloud is started for nothing
     target = params.get("target") or _default_target()
+    started_here = False
     if target == "local":
         from ..localcloud import ensure_running
 
         pace = params.get("pace")
         info = ensure_running(pace=float(pace) if pace is not None else None)
+        started_here = not info.reused
         click.echo(f"local cloud: {info.endpoint_url}", err=True)
     click.echo(f"running {name} on target {target} → {output}/", err=True)
-    result = run_notebook(name, params, output, progress=progress and not as_json)
+    try:
+        result = run_notebook(name, params, output, progress=progress and not as_json)
+    finally:
+        if started_here and not keep_local_cloud:
+            from ..localcloud import stop
+
+            stop()  # leave nothing running that this command started
     s = result.summary
     if as_json:
         click.echo(json.dumps(s, indent=2, default=str))
@@ -67,15 +76,18 @@ def _default_target() -> str:
 @click.option("-o", "--output", default="kfsm-lab-output", show_default=True, help="output folder")
 @click.option("--lang", type=click.Choice(["en", "ja"]), default="en", help="notebook edition")
 @click.option("--no-progress", is_flag=True, help="no progress bar")
+@click.option("--keep-local-cloud", is_flag=True,
+              help="leave the local cloud running if this command started it (default: stop it at the end)")
 @json_option
-def run(pairs: tuple[str, ...], target: str | None, output: str, lang: str, no_progress: bool, as_json: bool) -> None:
+def run(pairs: tuple[str, ...], target: str | None, output: str, lang: str, no_progress: bool,
+        keep_local_cloud: bool, as_json: bool) -> None:
     """Run the whole exercise headless: setup → pipeline → predictions → clean-up, via the main notebook."""
     params = _params(pairs)
     if target:
         params["target"] = target
     params.setdefault("interactive", False)
     name = "sagemaker_pipeline" if lang == "en" else "ja/sagemaker_pipeline"
-    _execute(name, params, output, not no_progress, as_json)
+    _execute(name, params, output, not no_progress, as_json, keep_local_cloud)
 
 
 @click.group()

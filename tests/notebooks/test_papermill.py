@@ -20,12 +20,17 @@ def _secrets() -> list[str]:
     return [v for k, v in rec.items() if k in ("access_key_id", "secret_access_key") and v]
 
 
-def test_kfsm_lab_run_end_to_end(local_cloud, tmp_path):
-    """The README's main job: the CLI runs the English notebook and writes a complete summary."""
+def test_kfsm_lab_run_end_to_end(local_cloud, tmp_path, monkeypatch):
+    """The README's main job on a fresh state folder: it starts its own local cloud, writes a complete
+    summary, and stops the cloud it started."""
     out = tmp_path / "out"
+    monkeypatch.setenv("KFSM_STATE_DIR", str(tmp_path / "state"))
     r = subprocess.run([sys.executable, "-m", "kfsm_lab", "run", "-o", str(out), "--no-progress"],
                        capture_output=True, text=True, timeout=600, env=os.environ.copy())
     assert r.returncode == 0, r.stdout + r.stderr
+    status = subprocess.run([sys.executable, "-m", "kfsm_lab", "local", "status"], capture_output=True,
+                            text=True, env=os.environ.copy())
+    assert status.returncode == 3, "the local cloud this command started is stopped at the end"
     summary = json.loads((out / "summary.json").read_text())
     for key in ("target", "run_id", "accuracy", "steps", "wall_seconds", "output_notebook"):
         assert key in summary, key
