@@ -73,3 +73,77 @@ def stop_cmd(as_json: bool) -> None:
 
     stopped = stop()
     emit({"stopped": stopped}, as_json, "local cloud stopped" if stopped else "no local cloud was running")
+
+
+@local.group("faults")
+def faults() -> None:
+    """Inject faults into the running local cloud: throttling, 5xx, slow answers, jobs that fail midway."""
+
+
+def _running():
+    from ..errors import KfsmError
+    from ..localcloud import status
+
+    info = status()
+    if info is None:
+        raise KfsmError("no local cloud is running", "start one with `kfsm-lab local start`")
+    return info
+
+
+def _admin(info, payload: dict | None = None, method: str | None = None) -> dict:
+    import json
+    import urllib.error
+
+    from ..errors import ValidationError
+
+    try:
+        return info.admin("faults", payload, method=method)
+    except urllib.error.HTTPError as exc:
+        body = json.loads(exc.read() or b"{}")
+        raise ValidationError("fault", payload, body.get("error", str(exc)),
+                              "e.g. kfsm-lab local faults add --operation sagemaker.DescribeTrainingJob "
+                              "--kind throttle --count 3") from None
+
+
+def _faults_text(data: dict) -> str:
+    def left(f: dict) -> str:
+        return "until cleared" if f["count"] is None else f"{f['count'] - f['fired']} left"
+
+    rows = [f"{f['id']}  {f['kind']:<9} {f.get('job') or f['operation']:<40} {left(f)}" for f in data["faults"]]
+    fired = [f"  {k}: {v}" for k, v in data["injected"].items()]
+    return "\n".join((rows or ["no faults armed"]) + (["injected so far:", *fired] if fired else []))
+
+
+@faults.command("list")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def faults_list(as_json: bool) -> None:
+    """The armed faults and how often each kind has fired."""
+    data = _admin(_running())
+    emit(data, as_json, _faults_text(data))
+
+
+@faults.command("add")
+@click.option("--kind", type=click.Choice(["throttle", "error", "slow", "fail_job"]), required=True)
+@click.option("--operation", default="*", show_default=True,
+              help="service.Operation as counted in /_kfsm/stats, e.g. sagemaker.DescribeTrainingJob or s3.*")
+@click.option("--count", type=click.IntRange(1), default=None, help="how many requests (default: until cleared)")
+@click.option("--status", type=click.IntRange(400, 599), default=None, help="error: HTTP status (default 500)")
+@click.option("--code", default=None, help="error: the AWS error code to answer with")
+@click.option("--seconds", type=float, default=None, help="slow: delay per request")
+@click.option("--job", default=None, help="fail_job: training or transform job name")
+@click.option("--after-seconds", type=float, default=None, help="fail_job: fail once the job has run this long")
+@click.option("--reason", default=None, help="fail_job: the FailureReason to report")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def faults_add(as_json: bool, **fields: object) -> None:
+    """Arm one fault."""
+    payload = {k: v for k, v in fields.items() if v is not None}
+    data = _admin(_running(), payload)
+    emit(data, as_json, f"armed {data['armed']}\n{_faults_text(data)}")
+
+
+@faults.command("clear")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def faults_clear(as_json: bool) -> None:
+    """Disarm every fault."""
+    data = _admin(_running(), method="DELETE")
+    emit(data, as_json, f"cleared {data['cleared']} fault(s)")

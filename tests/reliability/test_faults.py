@@ -167,3 +167,30 @@ def test_job_failing_midway_is_reported_and_a_rerun_finishes(local_cloud, ready)
 
     again = start_run(ready, run_id=f"{run_id}-2").wait(timeout=180, interval=0.2)
     assert again.state == "succeeded", again.error
+
+
+def test_faults_from_the_command_line(local_cloud, ready):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = str(Path(sys.executable).with_name("kfsm-lab"))
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([exe, "local", "faults", *args], capture_output=True, text=True, timeout=120,
+                              env=dict(os.environ))
+
+    added = cli("add", "--kind", "throttle", "--operation", "sagemaker.ListModels", "--count", "2")
+    assert added.returncode == 0 and "armed" in added.stdout, added.stderr
+    listed = cli("list")
+    assert "sagemaker.ListModels" in listed.stdout and "2 left" in listed.stdout
+    before = stats(local_cloud)
+    aws.client(ready, "sagemaker").list_models()
+    assert delta(before, stats(local_cloud)) == {"sagemaker.ListModels": 3}
+    assert "throttle sagemaker.ListModels: 2" in cli("list").stdout
+    bad = cli("add", "--kind", "slow")
+    assert bad.returncode == 1 and "seconds" in bad.stderr and "hint:" in bad.stderr
+    cli("add", "--kind", "error", "--operation", "s3.*")
+    cleared = cli("clear")
+    assert cleared.returncode == 0 and "cleared 1" in cleared.stdout
