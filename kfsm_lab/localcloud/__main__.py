@@ -35,6 +35,9 @@ def _serve(args: argparse.Namespace) -> int:
             "log_file": str(state.parent / LOG_FILE_NAME), "python": sys.executable,
         }, private=True)
     print(f"local cloud serving on {server.endpoint_url} (pid {os.getpid()}, pace {args.pace} s)", flush=True)
+    from .warmup import start as warm_up
+
+    warm_up(server.endpoint_url)  # read-only, uncounted requests that load moto's S3/IAM paths early
     try:
         server.serve_forever()
     except (KeyboardInterrupt, SystemExit):
