@@ -330,7 +330,7 @@ class Controller:
         if action == "cancel":
             if (reason := self.why_not("cancel")) is not None:
                 raise ActionUnavailable(action, f"{self.label(action)}: {reason}")
-            threading.Thread(target=self._quiet, args=(self.cancel,), name="kfsm-cancel", daemon=True).start()
+            threading.Thread(target=self._cancel_reporting, name="kfsm-cancel", daemon=True).start()
             return
         if action not in LONG_ACTIONS:
             raise ActionUnavailable(action, self.t("why.unknown_action", action=action))
@@ -342,6 +342,16 @@ class Controller:
         with self._lock:
             self._thread = thread
         thread.start()
+
+    def _cancel_reporting(self) -> None:
+        """Cancel on a side thread (the run action holds the busy slot); a failure is reported, not lost."""
+        try:
+            self.cancel()
+        except Exception as exc:  # noqa: BLE001 - becomes last_error and a failed event
+            info = self._error_info("cancel", exc)
+            with self._lock:
+                self.last_error = info
+            self._emit("failed", "cancel", info)
 
     @staticmethod
     def _quiet(fn: Callable[[], Any]) -> None:
