@@ -152,10 +152,15 @@ def assign(X: np.ndarray, C: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _cluster_sums(X: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
-    """Per-cluster row sums as one matrix product (``np.add.at`` is ~100× slower here)."""
-    onehot = np.zeros((k, len(X)), dtype=X.dtype)
-    onehot[idx, np.arange(len(X))] = 1
-    return (onehot @ X).astype(np.float64)
+    """Per-cluster row sums, one masked sum per cluster, accumulated in float64.
+
+    Faster than both ``np.add.at`` (~100×) and a one-hot matrix product (~10× on 2 cores: a
+    k-row product is a poor fit for BLAS, and it was most of a 60k-row fit).
+    """
+    out = np.zeros((k, X.shape[1]))
+    for c in np.unique(idx):
+        out[c] = X[idx == c].sum(axis=0, dtype=np.float64)
+    return out
 
 
 def _kmeans_pp(X: np.ndarray, n: int, rng: np.random.Generator, weights: np.ndarray | None = None) -> np.ndarray:
