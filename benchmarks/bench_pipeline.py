@@ -70,12 +70,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2)
     args = parser.parse_args()
-    os.environ.setdefault("KFSM_STATE_DIR", tempfile.mkdtemp(prefix="kfsm-bench-"))
+    os.environ["KFSM_STATE_DIR"] = tempfile.mkdtemp(prefix="kfsm-bench-")  # never the user's cloud or runs
 
     per_task = kfp_overhead()
     print(f"kfp.local per-task overhead (no-op component): {per_task:.3f} s  (goal < 0.3 s)")
 
-    results = pipeline_wall(args.runs)
+    from kfsm_lab.localcloud import stop
+
+    try:
+        results = pipeline_wall(args.runs)
+    finally:
+        stop()  # the cloud this benchmark started, in its own state folder
     for r in results:
         steps = ", ".join(f"{k.removeprefix('sagemaker-')} {v:.2f}s" for k, v in r["steps"].items())
         print(f"run {r['run_id']}: {r['state']} in {r['wall']:.2f} s (start_run returned in {r['start_call']:.2f} s,"
@@ -83,9 +88,6 @@ def main() -> int:
     walls = [r["wall"] for r in results]
     print(f"pipeline wall at instant pace: median {statistics.median(walls):.2f} s over {len(walls)} runs "
           f"(goal < 10 s)")
-    from kfsm_lab.localcloud import ensure_running
-
-    ensure_running()  # leave it as we found it; `kfsm-lab local stop` ends it
     return 0 if all(r["state"] == "succeeded" for r in results) else 1
 
 
