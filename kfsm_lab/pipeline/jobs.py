@@ -1,9 +1,10 @@
 """What SageMaker says about a run's resources, read economically.
 
-Each resource is described at most once per ``min_interval`` (5 s on AWS, a fraction of a second on
+Each resource is described at most once per ``min_interval`` (10 s on AWS, a fraction of a second on
 the local cloud), a resource in a final status is never described again, and botocore's standard
 retry mode backs off on throttling. The training job's log tail comes from CloudWatch Logs
-(``/aws/sagemaker/TrainingJobs``).
+(``/aws/sagemaker/TrainingJobs``): two calls, re-made when the job's status moves and otherwise at
+most once per ``log_interval`` (30 s on AWS), so watching one job costs about ten calls a minute.
 """
 
 from __future__ import annotations
@@ -34,13 +35,17 @@ def _missing(exc: BaseException) -> bool:
 class JobReader:
     """Throttled describes of one run's SageMaker resources; ``read(step, name)`` → a plain dict."""
 
-    def __init__(self, settings: Any, min_interval: float | None = None, log_lines: int = 20) -> None:
+    def __init__(self, settings: Any, min_interval: float | None = None, log_lines: int = 20,
+                 log_interval: float | None = None) -> None:
         self.settings = settings
-        self.min_interval = min_interval if min_interval is not None else (
-            0.3 if settings.target == "local" else 5.0)
+        local = settings.target == "local"
+        self.min_interval = min_interval if min_interval is not None else (0.3 if local else 10.0)
+        self.log_interval = log_interval if log_interval is not None else (
+            self.min_interval if local else max(30.0, self.min_interval))
         self.log_lines = log_lines
         self._clients: dict[str, Any] = {}
         self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._logs: dict[str, tuple[float, Any, list[str]]] = {}
         self.calls = 0
 
     def _client(self, service: str) -> Any:
@@ -84,7 +89,7 @@ class JobReader:
                 "model_artifact_url": (d.get("ModelArtifacts") or {}).get("S3ModelArtifacts"),
                 "image": (d.get("AlgorithmSpecification") or {}).get("TrainingImage"),
             }
-            view["logs"] = self._log_tail(name)
+            view["logs"] = self._logs_of(name, view["status"])
             view["logs_final"] = view["status"] in _FINAL and bool(view["logs"])  # logs may land just after
             return view
         if step == STEP_MODEL:
@@ -101,6 +106,18 @@ class JobReader:
                     "end": _ts(d.get("TransformEndTime")),
                     "output": (d.get("TransformOutput") or {}).get("S3OutputPath")}
         raise ValueError(f"unknown step {step!r}")
+
+    def _logs_of(self, name: str, status: Any) -> list[str]:
+        """The log tail, re-read when the status moved, while a finished job has none yet, or after ``log_interval``."""
+        cached = self._logs.get(name)
+        if cached is not None:
+            when, seen, lines = cached
+            waiting_for_last = status in _FINAL and not lines
+            if seen == status and not waiting_for_last and time.monotonic() - when < self.log_interval:
+                return lines
+        lines = self._log_tail(name)
+        self._logs[name] = (time.monotonic(), status, lines)
+        return lines
 
     def _log_tail(self, job_name: str) -> list[str]:
         """The newest log lines of the training job's streams (empty when there are none yet)."""
