@@ -1,0 +1,207 @@
+"""The notebook panel end to end in a real JupyterLab, as a workshop attendee clicks through it.
+
+One notebook cell shows ``kl.panel(...)`` on the local target in the lab's region. The kernel and
+the lab's server extension inherit the same ``KFSM_STATE_DIR`` from the test session, so the panel,
+the status-bar cost guard, the runs panel and the test's own boto3 clients all see one local cloud.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from playwright.sync_api import Locator, expect
+from server.endpoint_factory import Clients, clients, live_kit_endpoints
+
+from kfsm_lab.pipeline.names import STEPS
+from kfsm_lab.state import state_dir
+
+from .conftest import requires_chromium
+from .labpage import LabPage
+
+pytestmark = [pytest.mark.browser, requires_chromium]
+
+NOTEBOOK = "panel_flow.ipynb"
+ACTION_TIMEOUT_MS = 60_000  # setup, a whole local run, predictions: seconds each on an idle machine
+SUCCEEDED = re.compile(r"Pipeline run (\S+) succeeded: endpoint (\S+) is in service\.")
+
+
+def _count_text(n: int) -> re.Pattern[str]:
+    return re.compile(rf"^{n} SageMaker endpoints? live")
+
+
+def _write_notebook(root: Path, region: str) -> None:
+    code = ("import kfsm_lab as kl\n"
+            f"kl.panel(kl.load_settings(target='local', region={region!r}))")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, root / NOTEBOOK)
+
+
+class PanelView:
+    """The panel's widgets as they appear in the page (ipywidgets 8 DOM)."""
+
+    def __init__(self, lab: LabPage) -> None:
+        self.root = lab.page.locator(".jp-NotebookPanel:visible .jp-OutputArea-output .widget-vbox").first
+        outputs = self.root.locator(".widget-output")
+        self.progress_out, self.results_out = outputs.nth(0), outputs.nth(1)
+
+    def text_input(self, label: str) -> Locator:
+        return self.root.locator(".widget-text", has_text=label).locator("input")
+
+    def button(self, label: str) -> Locator:
+        return self.root.locator("button.jupyter-button", has_text=label)
+
+    @property
+    def invalid(self) -> Locator:
+        return self.root.locator(".kfsm-invalid")
+
+    @property
+    def status(self) -> Locator:
+        return self.root.locator(".kfsm-status")
+
+    @property
+    def error(self) -> Locator:
+        return self.root.locator(".kfsm-error")
+
+    def click_and_wait(self, label: str, done: re.Pattern[str]) -> str:
+        """Click an action and wait for the status line to say it ended; fail fast on the error box."""
+        self.button(label).click()
+        ended = re.compile(rf"{done.pattern}|failed:")
+        expect(self.status).to_have_text(ended, timeout=ACTION_TIMEOUT_MS)
+        if self.error.count():
+            raise AssertionError(f"{label} failed: {self.error.inner_text()}")
+        text = self.status.inner_text()
+        assert done.search(text), text
+        return text
+
+
+@pytest.fixture
+def cloud(local_cloud: Any, lab_server: dict[str, Any]) -> Clients:
+    """Clients on the lab's local cloud, in the lab's region."""
+    return clients(local_cloud.endpoint_url, local_cloud.access_key_id, local_cloud.secret_access_key,
+                   lab_server["region"])
+
+
+@pytest.fixture
+def keep_remembered_bucket() -> Iterator[None]:
+    """Put back the session's remembered local bucket after Set up in the lab's region replaced it.
+
+    The kit remembers one generated bucket per target, not per region; left pointing at a bucket in
+    the lab's region, it would make later tests that set up in the default region fail.
+    """
+    path = state_dir() / "bucket-local.json"
+    saved = path.read_bytes() if path.exists() else None
+    yield
+    if saved is None:
+        path.unlink(missing_ok=True)
+    else:
+        path.write_bytes(saved)
+
+
+@pytest.fixture
+def shut_kernels(lab_server: dict[str, Any]) -> Iterator[None]:
+    """Shut the notebook's kernel down afterwards: its panel must not outlive the test in the shared lab."""
+    yield
+    api = f"{lab_server['base']}/api/sessions"
+    headers = {"Authorization": f"token {lab_server['token']}"}
+    with urllib.request.urlopen(urllib.request.Request(api, headers=headers), timeout=10) as r:  # noqa: S310
+        sessions = json.load(r)
+    for session in sessions:
+        if session.get("path", "").endswith(NOTEBOOK):
+            req = urllib.request.Request(f"{api}/{session['id']}", headers=headers, method="DELETE")  # noqa: S310
+            urllib.request.urlopen(req, timeout=10).close()  # noqa: S310
+
+
+def test_panel_setup_run_predict_then_costguard_and_runs(lab: LabPage, lab_server: dict[str, Any],
+                                                         clean_root: Path, cloud: Clients,
+                                                         keep_remembered_bucket: None, shut_kernels: None) -> None:
+    before = live_kit_endpoints(cloud)
+    _write_notebook(clean_root, lab_server["region"])
+    lab.open_notebook(NOTEBOOK)
+    lab.run_all_cells()
+    panel = PanelView(lab)
+    expect(panel.root).to_be_visible(timeout=30_000)
+    expect(panel.root).to_contain_text("Kubeflow Pipelines + Amazon SageMaker")
+    expect(panel.status).to_contain_text("Ready.")
+    for label in ("Check setup", "Set up"):
+        expect(panel.button(label)).to_be_enabled()
+    for label in ("Run pipeline", "Predict", "Clean up"):
+        expect(panel.button(label)).to_be_disabled()
+    lab.screenshot("panel")
+
+    # a bad role ARN: its message under the field, and nothing can start until it is fixed
+    role = panel.text_input("Execution role ARN")
+    role.fill("arn:aws:iam::12345:role/short-account")
+    expect(panel.invalid).to_have_count(1)
+    expect(panel.invalid).to_contain_text("12 digits")
+    expect(panel.button("Set up")).to_be_disabled()
+    lab.screenshot("bad-role-arn")
+    role.fill("")
+    expect(panel.invalid).to_have_count(0)
+    expect(panel.button("Set up")).to_be_enabled()
+
+    # Set up fills in the role and bucket it settled on
+    panel.click_and_wait("Set up", re.compile(r"Set up done"))
+    expect(role).to_have_value(re.compile(r"^arn:aws:iam::\d{12}:role/"))
+    expect(panel.text_input("S3 bucket")).not_to_have_value("")
+    expect(panel.button("Run pipeline")).to_be_enabled()
+
+    # Run: the progress figure, then every step done
+    status = panel.click_and_wait("Run pipeline", SUCCEEDED)
+    m = SUCCEEDED.search(status)
+    assert m is not None
+    run_id, endpoint = m.group(1), m.group(2)
+    expect(panel.progress_out.locator("img")).to_have_count(1)
+    expect(panel.root.locator(".widget-inline-hbox", has_text=f"{len(STEPS)} of {len(STEPS)} steps")
+           ).to_be_visible()
+    lab.screenshot("run-succeeded")
+
+    # Predict: the prediction figures
+    expect(panel.button("Predict")).to_be_enabled()
+    panel.click_and_wait("Predict", re.compile(r"Predictions from \S+: held-out accuracy \d"))
+    figures = panel.results_out.locator("img")
+    expect(figures).to_have_count(3)  # digits, confusion, centroids
+    for i in range(3):
+        box = figures.nth(i).bounding_box()
+        assert box is not None and box["width"] > 100 and box["height"] > 100, box
+    figures.first.scroll_into_view_if_needed()
+    lab.screenshot("predictions")
+
+    # the cost guard counts the run's endpoint; its panel deletes it
+    assert live_kit_endpoints(cloud) == before | {endpoint}
+    guard = lab.status_item(".kfsm-lab-costguard")
+    expect(guard).to_have_text(_count_text(len(before) + 1), timeout=20_000)
+    guard.click()
+    endpoints_panel = lab.page.locator(".kfsm-lab-endpoints-panel")
+    row = endpoints_panel.locator(f".kfsm-lab-endpoint-row[data-endpoint='{endpoint}']")
+    expect(row).to_be_visible(timeout=20_000)
+    expect(row).to_contain_text("InService")
+    lab.screenshot("costguard-one-live")
+    row.locator(".kfsm-lab-delete").click()
+    dialog = lab.page.locator(".jp-Dialog")
+    expect(dialog).to_contain_text(endpoint)
+    dialog.locator("button.jp-mod-warn", has_text="Delete").click()
+    expect(endpoints_panel.locator(".kfsm-lab-message")).to_contain_text(f"Deleted {endpoint}", timeout=20_000)
+    cloud.sagemaker.get_waiter("endpoint_deleted").wait(EndpointName=endpoint,
+                                                         WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    endpoints_panel.locator(".kfsm-lab-refresh").click()
+    expect(row).to_have_count(0, timeout=20_000)
+    expect(guard).to_have_text(_count_text(len(before)), timeout=20_000)
+    lab.screenshot("costguard-deleted")
+
+    # the runs panel lists the run, every step succeeded
+    lab.side_tab("kfsm-lab-runs").click()
+    item = lab.page.locator(f".kfsm-lab-runs-panel .kfsm-lab-run[data-run-id='{run_id}']")
+    expect(item).to_have_attribute("data-state", "succeeded", timeout=20_000)
+    steps = item.locator(".kfsm-lab-step")
+    expect(steps).to_have_count(len(STEPS))
+    for name in STEPS:
+        expect(item.locator(f".kfsm-lab-step[data-step='{name}']")).to_have_attribute("data-state", "succeeded")
+    lab.screenshot("runs-panel")
