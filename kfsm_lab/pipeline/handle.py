@@ -361,6 +361,11 @@ def start_run(settings: Any, run_id: str | None = None, *, kfp_token: str | None
 
 
 def _start_local(settings: Any, run_id: str, arguments: dict[str, Any]) -> RunHandle:
+    from ..localcloud.restarts import check as restarted
+
+    lost = restarted()  # the setup's role, bucket and data were on a cloud instance that is gone
+    if lost is not None:
+        raise lost
     existing = runs.record_path(run_id)
     if existing.exists():
         old = runs.load(run_id)

@@ -26,6 +26,9 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _EXECUTING = re.compile(r"Executing task '?([\w-]+)'?")
 _FINISHED = re.compile(r"Task '?([\w-]+)'? finished with status (\w+)")
 _EVENT = "KFSM-EVENT "
+# The last line of a step's traceback: "botocore.exceptions.ClientError: An error occurred (X) when calling ..."
+_RAISED = re.compile(r"^(?:[\w.]+\.)?(\w+(?:Error|Exception)): (.+)$")
+_CLIENT_ERROR = re.compile(r"^An error occurred \((\w+)\) when calling the (\w+) operation(?: \(.*?\))?: (.*)$")
 
 
 class RecordKeeper:
@@ -33,6 +36,8 @@ class RecordKeeper:
 
     def __init__(self, record: dict[str, Any]) -> None:
         self.record = record
+        self.running: str | None = None  # kfp.local runs one task at a time
+        self.raised: dict[str, str] = {}  # step -> the exception its traceback ended with
 
     def step(self, name: str) -> dict[str, Any] | None:
         return self.record["steps"].get(name)
@@ -47,12 +52,17 @@ class RecordKeeper:
         elif m := _EXECUTING.search(line):
             if st := self.step(m.group(1)):
                 st.update(state=runs.RUNNING, start=runs.now(), end=None)
+                self.running = m.group(1)
                 changed = True
         elif m := _FINISHED.search(line):
             if st := self.step(m.group(1)):
                 ended = runs.CANCELED if self.record["state"] == runs.CANCELING else runs.FAILED
                 st.update(state=runs.SUCCEEDED if m.group(2) == "SUCCESS" else ended, end=runs.now())
+                if st["state"] == runs.FAILED and not st.get("failure_reason") and m.group(1) in self.raised:
+                    st["failure_reason"] = self.raised[m.group(1)]  # e.g. a create call the service refused
                 changed = True
+        elif self.running and (m := _RAISED.match(line)):
+            self.raised[self.running] = _reason(m.group(1), m.group(2))
         if changed:
             runs.save(self.record)
 
@@ -76,6 +86,13 @@ class RecordKeeper:
         if kind == "outputs":
             self.record["outputs"].update({k: v for k, v in ev.items() if k not in ("step", "time", "kind")})
         return True
+
+
+def _reason(exc_type: str, text: str) -> str:
+    """``CreateTrainingJob failed with ValidationException: Could not assume role …`` from a traceback line."""
+    if m := _CLIENT_ERROR.match(text):
+        return f"{m.group(2)} failed with {m.group(1)}: {m.group(3)}"
+    return f"{exc_type}: {text}"
 
 
 class Tap:
@@ -157,7 +174,7 @@ def run(run_id: str) -> int:
                 return 1
             reasons = [f"{s}: {st['failure_reason']}" for s in STEPS
                        if (st := record["steps"][s]).get("failure_reason")]
-            _finish(record, runs.FAILED, "; ".join(reasons) or str(exc).strip() or type(exc).__name__)
+            _finish(record, runs.FAILED, "; ".join(reasons) or _ANSI.sub("", str(exc)).strip() or type(exc).__name__)
             return 1
         finally:
             tap.flush()

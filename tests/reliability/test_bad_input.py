@@ -129,9 +129,6 @@ def test_cli_flags_fail_in_one_clear_line(local_cloud, tmp_path, args, code, mes
 
 
 # --- values that pass the syntax check but not the service ---------------------------------------
-@pytest.mark.xfail(strict=True, reason="kfsm_lab/pipeline (edited elsewhere until 14:35): a refused create "
-                   "call ends the run with kfp's generic 'Inner task failed' line (with ANSI colours), not "
-                   "SageMaker's reason")
 def test_role_that_does_not_exist_fails_the_run_and_creates_no_job(local_cloud, ready):
     from kfsm_lab.pipeline import start_run
     from kfsm_lab.pipeline.names import STEP_TRAIN

@@ -103,8 +103,6 @@ def test_stopped_cloud_after_setup_is_named(separate_cloud):
 
 
 
-@pytest.mark.xfail(strict=True, reason="kfsm_lab/pipeline (edited elsewhere until 14:35): start_run on a "
-                   "restarted local cloud starts a run that can only fail, instead of naming the restart")
 def test_starting_a_run_on_a_restarted_cloud_names_the_restart(separate_cloud):
     from kfsm_lab.localcloud import ensure_running, stop
     from kfsm_lab.localcloud.restarts import CloudRestartedError
