@@ -94,7 +94,7 @@ def main() -> int:
     calls, seconds = (100, 4.0) if args.quick else (300, 8.0)
     footprint = Section("Footprint (peak memory during kfsm-lab run, start-up)")
     jobs: dict[str, Callable[[], list[Section]]] = {
-        "first": lambda: [bench_first_prediction.run()],
+        "first": lambda: [bench_first_prediction.run(repeats=2)],
         "notebook": lambda: list(bench_notebook_run.run(footprint=footprint)),
         "endpoint": lambda: [bench_endpoint.run(calls=calls, seconds=seconds)],
         "scaling": lambda: [bench_scaling.run()],
