@@ -24,7 +24,11 @@ if TYPE_CHECKING:
 __all__ = ["SetupReport", "StepResult", "plan", "setup_all", "setup_bucket", "setup_data", "setup_iam"]
 
 
-def _clients(settings: Settings, acknowledge: bool = True) -> tuple[Any, Any]:
+def _clients(settings: Settings, clients: tuple[Any, Any] | None = None, acknowledge: bool = True
+             ) -> tuple[Any, Any]:
+    """(iam, s3), made once per setup call (a boto3 client costs ~0.15 s to make); ``clients`` reuses a pair."""
+    if clients is not None:
+        return clients
     sess = aws.session(settings)
     if acknowledge and settings.target == "local":
         from ..localcloud.restarts import acknowledge as acknowledge_cloud
@@ -33,20 +37,21 @@ def _clients(settings: Settings, acknowledge: bool = True) -> tuple[Any, Any]:
     return aws.client(settings, "iam", sess), aws.client(settings, "s3", sess)
 
 
-def setup_bucket(settings: Settings, report: SetupReport | None = None) -> SetupReport:
+def setup_bucket(settings: Settings, report: SetupReport | None = None,
+                 clients: tuple[Any, Any] | None = None) -> SetupReport:
     report = report or SetupReport(settings=settings)
-    _, s3 = _clients(settings)
+    _, s3 = _clients(settings, clients)
     bucket = resolve_bucket(settings)
     report.add(ensure_bucket(settings, s3, bucket))
     report.settings = (report.settings or settings).replace(bucket=bucket)
     return report
 
 
-def setup_iam(settings: Settings, report: SetupReport | None = None, worker_role: str | None = None
-              ) -> SetupReport:
+def setup_iam(settings: Settings, report: SetupReport | None = None, worker_role: str | None = None,
+              clients: tuple[Any, Any] | None = None) -> SetupReport:
     """User + policies + one access key, execution role, the secret (k8s on aws, 0600 file on local)."""
     report = report or SetupReport(settings=settings)
-    iam, _ = _clients(settings)
+    iam, _ = _clients(settings, clients)
     bucket = resolve_bucket(report.settings or settings)
     report.add(iam_steps.ensure_user(settings, iam, bucket))
     report.add(iam_steps.ensure_access_key(settings, iam))
@@ -64,12 +69,12 @@ def setup_iam(settings: Settings, report: SetupReport | None = None, worker_role
     return report
 
 
-def setup_data(settings: Settings, report: SetupReport | None = None, splits: MnistSplits | None = None
-               ) -> SetupReport:
+def setup_data(settings: Settings, report: SetupReport | None = None, splits: MnistSplits | None = None,
+               clients: tuple[Any, Any] | None = None) -> SetupReport:
     from ..data import load_sample
 
     report = report or SetupReport(settings=settings)
-    _, s3 = _clients(settings)
+    _, s3 = _clients(settings, clients)
     bucket = resolve_bucket(report.settings or settings)
     for step in upload_data(settings, s3, bucket, splits or load_sample()):
         report.add(step)
@@ -80,9 +85,10 @@ def setup_all(settings: Settings, splits: MnistSplits | None = None, worker_role
               ) -> SetupReport:
     """Bucket, IAM (user, key, role, secret) and data, in an order where each step has what it needs."""
     report = SetupReport(settings=settings)
-    setup_bucket(settings, report)
-    setup_iam(report.settings, report, worker_role=worker_role)
-    setup_data(report.settings, report, splits)
+    clients = _clients(settings)
+    setup_bucket(settings, report, clients)
+    setup_iam(report.settings, report, worker_role=worker_role, clients=clients)
+    setup_data(report.settings, report, splits, clients)
     return report
 
 

@@ -329,8 +329,12 @@ class SageMakerBackend:
         if not role_arn or not self.gateway.role_trusts_sagemaker(role_arn, self.account):
             raise errors.cannot_assume(role_arn or "(none)")
 
-    def _wait_if_instant(self, event: threading.Event, timeout: float = 120.0) -> None:
-        """With pace 0 a create call returns once the work is done, so callers see final states."""
+    def _wait_if_instant(self, event: threading.Event, timeout: float = 30.0) -> None:
+        """With pace 0 a create call returns once the work is done, so callers see final states.
+
+        Capped well below botocore's 60 s read timeout: a longer job (60k rows) answers while still
+        InProgress instead of timing out into a retry that would meet ResourceInUse.
+        """
         if self.pace.instant:
             event.wait(timeout)
 
