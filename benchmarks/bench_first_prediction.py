@@ -32,7 +32,7 @@ def _floor() -> dict:
     from kfsm_lab.config import load_settings
     from kfsm_lab.data import load_sample
     from kfsm_lab.localcloud import kmeans
-    from kfsm_lab.predict.evaluate import evaluate
+    from kfsm_lab.predictions.evaluate import evaluate
 
     s = load_settings(target="local")
     t_import = time.perf_counter()
@@ -55,7 +55,7 @@ def _kit() -> dict:
     from kfsm_lab.config import load_settings
     from kfsm_lab.localcloud import ensure_running, stop
     from kfsm_lab.pipeline import start_run
-    from kfsm_lab.predict import predict
+    from kfsm_lab.predictions import predict
     from kfsm_lab.provision import setup_all
 
     t_import = time.perf_counter()

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 from .notebooks import SUMMARY_MIME
 
 if TYPE_CHECKING:
-    from .cleanup import CleanupReport
+    from .checks import DoctorReport
     from .config import Settings
-    from .doctor import DoctorReport
     from .localcloud import LocalCloudInfo
     from .pipeline import RunHandle
-    from .predict import PredictionReport
+    from .predictions import PredictionReport
     from .provision import SetupReport
+    from .teardown import CleanupReport
 
 
 def local_cloud(pace: float | None = None) -> LocalCloudInfo:
@@ -36,19 +36,19 @@ def setup(settings: Settings) -> SetupReport:
 
 
 def doctor(settings: Settings) -> DoctorReport:
-    from .doctor import run_doctor
+    from .checks import run_doctor
 
     return run_doctor(settings)
 
 
 def predict(settings: Settings, run_id: str | None = None) -> PredictionReport:
-    from .predict import predict as _predict
+    from .predictions import predict as _predict
 
     return _predict(settings, run_id=run_id)
 
 
 def cleanup(settings: Settings, run_id: str | None = None, **kwargs: Any) -> CleanupReport:
-    from .cleanup import cleanup as _cleanup
+    from .teardown import cleanup as _cleanup
 
     return _cleanup(settings, run_id=run_id, all_runs=run_id is None, **kwargs)
 

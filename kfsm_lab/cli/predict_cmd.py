@@ -20,7 +20,7 @@ from .options import json_option, settings_options
 @json_option
 def predict(settings: Any, run_id: str | None, n: int, figures_dir: str | None, as_json: bool) -> None:
     """Ask the endpoint about held-out digits; report accuracy, per-digit accuracy, confusion."""
-    from ..predict import predict as run_predict
+    from ..predictions import predict as run_predict
 
     report = run_predict(settings, run_id=run_id)
     data = report.to_dict()
@@ -50,7 +50,7 @@ def predict(settings: Any, run_id: str | None, n: int, figures_dir: str | None, 
 def cleanup(settings: Any, run_id: str | None, all_runs: bool, include_bucket: bool, include_iam: bool,
             worker_role: str | None, dry_run: bool, as_json: bool) -> None:
     """Delete what the kit created (only that), so nothing keeps billing."""
-    from ..cleanup import cleanup as run_cleanup
+    from ..teardown import cleanup as run_cleanup
 
     if run_id and all_runs:
         raise click.UsageError("give --run RUN_ID or --all, not both")

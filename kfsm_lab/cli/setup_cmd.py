@@ -57,7 +57,7 @@ _step("all", "bucket, iam and data in one go.", worker=True)
 @json_option
 def doctor(settings: Any, as_json: bool) -> None:
     """Check everything the exercise needs; exit status 1 if any check fails."""
-    from ..doctor import run_doctor
+    from ..checks import run_doctor
 
     report = run_doctor(settings)
     emit(report.to_dict(), as_json, report.text())

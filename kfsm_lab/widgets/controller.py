@@ -22,12 +22,12 @@ from ..errors import ValidationError as KfsmValidationError
 from .i18n import check_lang, t
 
 if TYPE_CHECKING:
-    from ..cleanup import CleanupReport
+    from ..checks import DoctorReport
     from ..config import Settings
-    from ..doctor import DoctorReport
     from ..pipeline import RunHandle
-    from ..predict import PredictionReport
+    from ..predictions import PredictionReport
     from ..provision import SetupReport
+    from ..teardown import CleanupReport
 
 log = logging.getLogger("kfsm_lab.widgets")
 
@@ -400,7 +400,7 @@ class Controller:
 
     # -- implementations (run with the busy slot held) --------------------------------------------
     def _do_check(self) -> DoctorReport:
-        from ..doctor import run_doctor
+        from ..checks import run_doctor
 
         report = run_doctor(self.settings())
         failed = sum(1 for c in report.checks if c.status == "fail")
@@ -470,7 +470,7 @@ class Controller:
         return handle
 
     def _do_predict(self, n_test: int | None = None) -> PredictionReport:
-        from ..predict import predict
+        from ..predictions import predict
 
         report = predict(self.settings(), run_id=self.run_id, n_test=n_test)
         self._set_status("status.predict_done", endpoint=report.endpoint, accuracy=f"{report.accuracy:.1%}")
@@ -478,7 +478,7 @@ class Controller:
 
     def _do_cleanup(self, include_bucket: bool = False, include_iam: bool = False,
                     all_runs: bool = False) -> CleanupReport:
-        from ..cleanup import cleanup
+        from ..teardown import cleanup
 
         run_id = None if all_runs else self.run_id
         report = cleanup(self.settings(), run_id=run_id, all_runs=run_id is None, include_bucket=include_bucket,

@@ -11,8 +11,8 @@ import pytest
 from botocore.stub import Stubber
 
 from kfsm_lab import aws, provision
+from kfsm_lab.checks import run_doctor
 from kfsm_lab.config import load_settings
-from kfsm_lab.doctor import run_doctor
 from kfsm_lab.errors import AwsAccessError, ConfigurationError, CredentialsError
 from kfsm_lab.provision import iam as iam_steps
 from kfsm_lab.provision import secret_store

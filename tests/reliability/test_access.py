@@ -53,7 +53,7 @@ def test_real_aws_credentials_never_reach_the_local_cloud(local_cloud, monkeypat
     from rel_helpers import fresh_settings
 
     from kfsm_lab.pipeline import start_run
-    from kfsm_lab.predict import predict
+    from kfsm_lab.predictions import predict
     from kfsm_lab.provision import secret_store, setup_all
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", FAKE_KEY)

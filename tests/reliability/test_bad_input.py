@@ -68,7 +68,7 @@ SETTINGS_CASES = [
 def _whole_exercise(**values):
     """Settings → setup → pipeline run → predictions: the path a user's values take."""
     from kfsm_lab.pipeline import start_run
-    from kfsm_lab.predict import predict
+    from kfsm_lab.predictions import predict
     from kfsm_lab.provision import setup_all
 
     t = tag()
@@ -157,7 +157,7 @@ def test_payload_of_the_wrong_width_is_refused_before_sending(local_cloud, ready
     import numpy as np
 
     from kfsm_lab import aws
-    from kfsm_lab.predict.invoke import predict_rows
+    from kfsm_lab.predictions.invoke import predict_rows
 
     runtime = aws.client(ready, "sagemaker-runtime")
     X = np.zeros((3, width), dtype=np.float32) if width else np.zeros((0, 784), dtype=np.float32)

@@ -79,7 +79,7 @@ def test_kit_client_rides_out_throttling_and_5xx(local_cloud, ready):
 
 def test_kit_surfaces_what_is_not_retryable_with_the_reason(local_cloud, ready):
     """A 400 AccessDenied is not retried: one request, and the kit names the missing permission."""
-    from kfsm_lab.predict import find_latest_run
+    from kfsm_lab.predictions import find_latest_run
 
     local_cloud.admin("faults", {"operation": "sagemaker.ListEndpoints", "kind": "error", "status": 400,
                                  "code": "AccessDeniedException", "message": "not authorized", "count": 1})

@@ -51,10 +51,10 @@ def test_killed_runner_rerun_with_same_id_adopts_without_duplicates(separate_clo
 
 
 def test_restarted_cloud_is_named_with_the_fix(separate_cloud):
-    from kfsm_lab.doctor import run_doctor
+    from kfsm_lab.checks import run_doctor
     from kfsm_lab.localcloud import ensure_running, stop
     from kfsm_lab.localcloud.restarts import CloudRestartedError
-    from kfsm_lab.predict import predict
+    from kfsm_lab.predictions import predict
     from kfsm_lab.provision import setup_all
 
     with separate_cloud(pace=0.0) as first:

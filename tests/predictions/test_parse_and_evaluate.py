@@ -8,9 +8,9 @@ import pytest
 
 from kfsm_lab.data.ndarray import save_ndarrays
 from kfsm_lab.errors import KfsmError
-from kfsm_lab.predict.artifacts import centroids_from_tar
-from kfsm_lab.predict.evaluate import confusion, evaluate, map_clusters
-from kfsm_lab.predict.invoke import parse_predictions
+from kfsm_lab.predictions.artifacts import centroids_from_tar
+from kfsm_lab.predictions.evaluate import confusion, evaluate, map_clusters
+from kfsm_lab.predictions.invoke import parse_predictions
 
 
 @pytest.mark.parametrize("payload", [

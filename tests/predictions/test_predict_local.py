@@ -8,8 +8,8 @@ import pytest
 from kfsm_lab import aws
 from kfsm_lab.config import load_settings
 from kfsm_lab.errors import AwsAccessError, KfsmError, ValidationError
-from kfsm_lab.predict import predict
-from kfsm_lab.predict.invoke import predict_rows, workshop_call
+from kfsm_lab.predictions import predict
+from kfsm_lab.predictions.invoke import predict_rows, workshop_call
 
 pytestmark = pytest.mark.slow
 

@@ -8,9 +8,9 @@ import sys
 import pytest
 
 from kfsm_lab import aws
-from kfsm_lab.cleanup import cleanup
 from kfsm_lab.config import load_settings
 from kfsm_lab.errors import ConfigurationError
+from kfsm_lab.teardown import cleanup
 
 pytestmark = pytest.mark.slow
 
