@@ -25,8 +25,11 @@ def random_bucket_name() -> str:
 
 
 def default_bucket_name(settings: Settings) -> str:
-    """The user's bucket for this target: chosen once, then remembered in the state folder."""
-    path = state_dir() / f"bucket-{settings.target}.json"
+    """The user's bucket for this target and region: chosen once, then remembered in the state folder.
+
+    Per region, because a bucket lives in one region: switching region gets a bucket of its own.
+    """
+    path = _memory(settings)
     rec = read_json(path) or {}
     if not rec.get("bucket"):
         rec = {"bucket": random_bucket_name()}
@@ -34,8 +37,12 @@ def default_bucket_name(settings: Settings) -> str:
     return rec["bucket"]
 
 
+def _memory(settings: Settings):
+    return state_dir() / f"bucket-{settings.target}-{settings.region}.json"
+
+
 def remember_bucket(settings: Settings, bucket: str) -> None:
-    write_json(state_dir() / f"bucket-{settings.target}.json", {"bucket": bucket})
+    write_json(_memory(settings), {"bucket": bucket})
 
 
 def resolve_bucket(settings: Settings) -> str:

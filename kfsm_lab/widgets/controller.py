@@ -262,6 +262,8 @@ class Controller:
     @property
     def status(self) -> str:
         """One line saying where things stand, in the chosen language."""
+        if not self.busy and any(self.field_errors.values()):
+            return self.t("status.fix_fields")  # the buttons are disabled until the field is fixed
         st = self._status
         values = dict(st.values)
         if "action" in values:

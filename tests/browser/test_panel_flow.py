@@ -20,7 +20,6 @@ from playwright.sync_api import Locator, expect
 from server.endpoint_factory import Clients, clients, live_kit_endpoints
 
 from kfsm_lab.pipeline.names import STEPS
-from kfsm_lab.state import state_dir
 
 from .conftest import requires_chromium
 from .labpage import LabPage
@@ -90,22 +89,6 @@ def cloud(local_cloud: Any, lab_server: dict[str, Any]) -> Clients:
 
 
 @pytest.fixture
-def keep_remembered_bucket() -> Iterator[None]:
-    """Put back the session's remembered local bucket after Set up in the lab's region replaced it.
-
-    The kit remembers one generated bucket per target, not per region; left pointing at a bucket in
-    the lab's region, it would make later tests that set up in the default region fail.
-    """
-    path = state_dir() / "bucket-local.json"
-    saved = path.read_bytes() if path.exists() else None
-    yield
-    if saved is None:
-        path.unlink(missing_ok=True)
-    else:
-        path.write_bytes(saved)
-
-
-@pytest.fixture
 def shut_kernels(lab_server: dict[str, Any]) -> Iterator[None]:
     """Shut the notebook's kernel down afterwards: its panel must not outlive the test in the shared lab."""
     yield
@@ -121,7 +104,7 @@ def shut_kernels(lab_server: dict[str, Any]) -> Iterator[None]:
 
 def test_panel_setup_run_predict_then_costguard_and_runs(lab: LabPage, lab_server: dict[str, Any],
                                                          clean_root: Path, cloud: Clients,
-                                                         keep_remembered_bucket: None, shut_kernels: None) -> None:
+                                                         shut_kernels: None) -> None:
     before = live_kit_endpoints(cloud)
     _write_notebook(clean_root, lab_server["region"])
     lab.open_notebook(NOTEBOOK)

@@ -190,3 +190,15 @@ def test_cli_bad_bucket_name():
     r = _cli("setup", "bucket", "--bucket", "Bad_Bucket")
     assert r.returncode == 1
     assert "bucket: has characters S3 does not allow" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_generated_bucket_is_remembered_per_target_and_region(tmp_path, monkeypatch):
+    from kfsm_lab.provision.bucket import default_bucket_name
+
+    monkeypatch.setenv("KFSM_STATE_DIR", str(tmp_path))
+    west, east = load_settings(target="local"), load_settings(target="local", region="us-east-1")
+    first = default_bucket_name(west)
+    assert first.endswith("-kubeflow-pipeline-data") and len(first) == 55
+    assert default_bucket_name(west) == first  # stable once chosen
+    assert default_bucket_name(east) != first  # a bucket lives in one region
+    assert default_bucket_name(load_settings(target="aws")) != first

@@ -132,3 +132,13 @@ def test_start_checks_its_arguments_before_claiming(ctl):
     with pytest.raises(TypeError):
         ctl.start("setup", bogus=1)
     assert not ctl.busy and ctl.last_error is None
+
+
+@pytest.mark.parametrize("lang, text", [("en", "Fix the highlighted field"), ("ja", "修正してください")])
+def test_status_line_asks_to_fix_an_invalid_field(lang, text):
+    ctl = Controller(load_settings(target="local", region="us-west-2"), lang=lang)
+    ctl.set_field("role_arn", "arn:aws:iam::12345:role/short-account")
+    assert text in ctl.status
+    assert not ctl.can("setup")
+    ctl.set_field("role_arn", "")
+    assert text not in ctl.status
