@@ -3,33 +3,17 @@
 from __future__ import annotations
 
 import json
-from http.cookies import SimpleCookie
 
 import pytest
 from tornado.httpclient import HTTPClientError
 
-
-async def _browser_cookies(http_server_client, jp_base_url, token: str) -> SimpleCookie:
-    """Log in the way a browser does (token in the URL once); keep the cookies it sets."""
-    response = await http_server_client.fetch(f"{jp_base_url}api/status?token={token}")
-    jar = SimpleCookie()
-    for header in response.headers.get_list("Set-Cookie"):
-        jar.load(header)
-    # the XSRF cookie is handed out by any page; ask for one explicitly
-    response = await http_server_client.fetch(f"{jp_base_url}login", follow_redirects=False, raise_error=False)
-    for header in response.headers.get_list("Set-Cookie"):
-        jar.load(header)
-    return jar
-
-
-def _cookie_header(jar: SimpleCookie) -> str:
-    return "; ".join(f"{k}={m.value}" for k, m in jar.items())
+from .browser_login import browser_cookies, cookie_header
 
 
 async def test_cookie_write_without_xsrf_is_refused(http_server_client, jp_base_url, jp_serverapp):
-    jar = await _browser_cookies(http_server_client, jp_base_url, jp_serverapp.identity_provider.token)
+    jar = await browser_cookies(http_server_client, jp_base_url, jp_serverapp.identity_provider.token)
     assert any(k.startswith("username-") for k in jar), "login cookie expected"
-    headers = {"Cookie": _cookie_header(jar)}
+    headers = {"Cookie": cookie_header(jar)}
 
     read = await http_server_client.fetch(f"{jp_base_url}kfsm-lab/version", headers=headers)
     assert read.code == 200
@@ -42,9 +26,9 @@ async def test_cookie_write_without_xsrf_is_refused(http_server_client, jp_base_
 
 
 async def test_cookie_write_with_xsrf_is_accepted(http_server_client, jp_base_url, jp_serverapp, jp_root_dir):
-    jar = await _browser_cookies(http_server_client, jp_base_url, jp_serverapp.identity_provider.token)
+    jar = await browser_cookies(http_server_client, jp_base_url, jp_serverapp.identity_provider.token)
     assert "_xsrf" in jar
-    headers = {"Cookie": _cookie_header(jar), "X-XSRFToken": jar["_xsrf"].value}
+    headers = {"Cookie": cookie_header(jar), "X-XSRFToken": jar["_xsrf"].value}
     response = await http_server_client.fetch(f"{jp_base_url}kfsm-lab/notebooks/open", method="POST",
                                               headers=headers, body=json.dumps({"path": "", "lang": "en"}))
     assert response.code == 200

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 import re
-from http.cookies import SimpleCookie
 
 import pytest
+from server.browser_login import browser_cookies, cookie_header
 from tornado.httpclient import HTTPClientError
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -40,26 +40,15 @@ def route_table(web_app) -> list[tuple[str, str]]:
     return sorted(set(table))
 
 
-async def _browser_cookies(http_server_client, jp_base_url, token: str) -> SimpleCookie:
-    jar = SimpleCookie()
-    response = await http_server_client.fetch(f"{jp_base_url}api/status?token={token}")
-    for header in response.headers.get_list("Set-Cookie"):
-        jar.load(header)
-    response = await http_server_client.fetch(f"{jp_base_url}login", follow_redirects=False, raise_error=False)
-    for header in response.headers.get_list("Set-Cookie"):
-        jar.load(header)
-    return jar
-
-
 async def test_every_route_refuses_unauthenticated_and_cross_site_writes(http_server_client, jp_serverapp,
                                                                         jp_base_url, jp_root_dir):
     table = route_table(jp_serverapp.web_app)
     paths = {p for _, p in table}
     # the table is the server's own: at least the routes known today are in it
     assert {"GET", "POST", "DELETE"} <= {m for m, _ in table} and len(paths) >= 5, table
-    jar = await _browser_cookies(http_server_client, jp_base_url, jp_serverapp.identity_provider.token)
+    jar = await browser_cookies(http_server_client, jp_base_url, jp_serverapp.identity_provider.token)
     assert any(k.startswith("username-") for k in jar) and "_xsrf" in jar
-    cookies = "; ".join(f"{k}={m.value}" for k, m in jar.items())
+    cookies = cookie_header(jar)
     body = json.dumps({"path": "", "lang": "en"})
     checked = []
     for method, path in table:
