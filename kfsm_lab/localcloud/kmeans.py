@@ -26,6 +26,16 @@ DEFAULTS: dict[str, str] = {
     "local_lloyd_num_trials": "auto", "local_lloyd_tol": "0.0001", "mini_batch_size": "5000",
     "force_dense": "true",
 }
+# What DescribeTrainingJob reports for the built-in image: the regexes CloudWatch metrics are read with,
+# matched by the ``#quality_metric`` / ``#progress_metric`` / ``#throughput_metric`` lines this module logs.
+METRIC_DEFINITIONS: tuple[dict[str, str], ...] = (
+    {"Name": "test:msd", "Regex": "#quality_metric: host=\\S+, test msd <loss>=(\\S+)"},
+    {"Name": "train:progress", "Regex": "#progress_metric: host=\\S+, completed (\\S+) %"},
+    {"Name": "test:ssd", "Regex": "#quality_metric: host=\\S+, test ssd <loss>=(\\S+)"},
+    {"Name": "train:msd", "Regex": "#quality_metric: host=\\S+, train msd <loss>=(\\S+)"},
+    {"Name": "train:throughput", "Regex": "#throughput_metric: host=\\S+, train throughput=(\\S+) records/second"},
+)
+OBJECTIVE_METRICS = {"test:msd": "Minimize", "test:ssd": "Minimize"}  # what a tuning job may optimise
 AUTO_EXTRA_CENTER_FACTOR = 8
 AUTO_LLOYD_TRIALS = 3
 DEFAULT_SEED = 1  # fixed so local results repeat; accuracy on small samples varies ±0.05 with it

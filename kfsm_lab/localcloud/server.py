@@ -144,7 +144,7 @@ class Stats:
 class LocalCloudApp:
     """The WSGI application. Build with :func:`build_app`."""
 
-    def __init__(self, moto_app: Callable, sagemaker: Any, pace: Any, region: str) -> None:
+    def __init__(self, moto_app: Callable, sagemaker: Any, pace: Any, region: str, faults: Any) -> None:
         self.moto_app = moto_app
         self.sagemaker = sagemaker
         self.pace = pace
@@ -152,11 +152,7 @@ class LocalCloudApp:
         self.stats = Stats()
         self.started = time.time()
         self.instance_id = uuid.uuid4().hex  # tells a restarted cloud from the one resources were made on
-        from .faults import FaultTable
-
-        self.faults = FaultTable()
-        if hasattr(sagemaker, "faults"):
-            sagemaker.faults = self.faults
+        self.faults = faults  # the same table the SageMaker service was built with
 
     # -- fault injection ----------------------------------------------------------------------------
     def fault_for(self, service: str, operation: str, environ: dict[str, Any]
@@ -307,13 +303,15 @@ def build_app(endpoint_url: str, pace_seconds: float = 0.0, region: str = DEFAUL
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    from .faults import FaultTable
     from .gateway import Gateway
     from .sagemaker.models import Pace
     from .sagemaker.responses import SageMakerService
 
     pace = Pace(pace_seconds)
-    service = SageMakerService(ACCOUNT_ID, Gateway(endpoint_url), pace)
-    return LocalCloudApp(DomainDispatcherApplication(create_backend_app), service, pace, region)
+    faults = FaultTable()
+    service = SageMakerService(ACCOUNT_ID, Gateway(endpoint_url), pace, faults)
+    return LocalCloudApp(DomainDispatcherApplication(create_backend_app), service, pace, region, faults)
 
 
 def _quiet_handler() -> type:

@@ -21,10 +21,11 @@ from ...data.layout import split_s3_uri
 from ...data.ndarray import NDArrayFormatError, load_ndarrays, save_ndarrays
 from ...images import is_kmeans_image
 from .. import kmeans, runtime
-from .models import LoadedVariant, now
+from .resources import LoadedVariant, now
 
 if TYPE_CHECKING:
-    from .models import Endpoint, EndpointConfig, SageMakerBackend, TrainingJob, TransformJob
+    from .models import SageMakerBackend
+    from .resources import Endpoint, EndpointConfig, TrainingJob, TransformJob
 
 TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 TRANSFORM_LOG_GROUP = "/aws/sagemaker/TransformJobs"
@@ -64,8 +65,8 @@ class _Phases:
             elif remaining > 0:
                 time.sleep(remaining)
         self.calls += 1
-        faults = getattr(self.backend, "faults", None)
-        if faults is not None and self.job is not None and self.calls > 1:  # midway: after the first phase
+        faults = self.backend.faults
+        if self.job is not None and self.calls > 1:  # midway: after the first phase
             reason = faults.job_failure(self.job.name, self.job.created)
             if reason:
                 raise JobFailure(reason)  # an injected fault (see ..faults): the job fails midway
@@ -168,8 +169,6 @@ def centroids_from_tarball(data: bytes) -> np.ndarray:
 
 # --- training ------------------------------------------------------------------------------------
 
-def start_training(backend: SageMakerBackend, job: TrainingJob) -> None:
-    _spawn(_train, backend, job)
 
 
 def _train(backend: SageMakerBackend, job: TrainingJob) -> None:
@@ -269,7 +268,8 @@ def load_variants(backend: SageMakerBackend, specs: list[dict[str, Any]]) -> lis
     """Fetch and decode each production variant's model artifact; ValueError says why one cannot serve."""
     loaded = []
     for spec in specs:
-        model = backend.get_model(spec.get("ModelName", ""))
+        with backend.lock:
+            model = backend.models.get(spec.get("ModelName", ""))
         containers = model.containers
         if len(containers) != 1:
             raise ValueError(f"model {model.name} has {len(containers)} containers; the local cloud serves "
@@ -298,8 +298,6 @@ def load_variants(backend: SageMakerBackend, specs: list[dict[str, Any]]) -> lis
     return loaded
 
 
-def start_endpoint(backend: SageMakerBackend, ep: Endpoint, cfg: EndpointConfig, updating: bool) -> None:
-    _spawn(_bring_up, backend, ep, cfg, updating)
 
 
 def _bring_up(backend: SageMakerBackend, ep: Endpoint, cfg: EndpointConfig, updating: bool) -> None:
@@ -315,6 +313,7 @@ def _bring_up(backend: SageMakerBackend, ep: Endpoint, cfg: EndpointConfig, upda
             pass
         elif error is None:
             ep.variants, ep.variant_specs, ep.config_name = variants, cfg.variants, cfg.name
+            ep.images = [v.image for v in variants]
             ep.status, ep.failure_reason = "InService", None
         elif updating:  # the service rolls back to the old config and stays in service
             ep.status, ep.failure_reason = "InService", error
@@ -333,21 +332,16 @@ def _bring_up(backend: SageMakerBackend, ep: Endpoint, cfg: EndpointConfig, upda
     ep.ready.set()
 
 
-def start_endpoint_deletion(backend: SageMakerBackend, ep: Endpoint) -> None:
-    _spawn(_delete, backend, ep)
 
 
 def _delete(backend: SageMakerBackend, ep: Endpoint) -> None:
     _Phases(backend, 2).next()
     with backend.lock:
-        if backend.endpoints.get(ep.name.lower()) is ep:
-            del backend.endpoints[ep.name.lower()]
+        backend.endpoints.discard(ep)
 
 
 # --- batch transform -----------------------------------------------------------------------------
 
-def start_transform(backend: SageMakerBackend, job: TransformJob) -> None:
-    _spawn(_transform, backend, job)
 
 
 def _batches(records: list[bytes], strategy: str, max_bytes: int) -> list[list[bytes]]:
@@ -404,7 +398,7 @@ def _transform(backend: SageMakerBackend, job: TransformJob) -> None:
         phases.next()
         with backend.lock:
             job.started = now()
-            model = backend.get_model(req.get("ModelName", ""))
+            model = backend.models.get(req.get("ModelName", ""))
         try:
             centroids = load_variants(backend, [{"ModelName": model.name}])[0].centroids
         except ValueError as exc:
@@ -454,3 +448,22 @@ def _transform(backend: SageMakerBackend, job: TransformJob) -> None:
         except Exception:  # noqa: BLE001, S110 - best effort
             pass
         job.done.set()
+
+
+class JobRunner:
+    """Runs each piece of work on its own daemon thread (what :class:`~.models.Runner` asks for)."""
+
+    def start_training(self, backend: SageMakerBackend, job: TrainingJob) -> None:
+        _spawn(_train, backend, job)
+
+    def start_endpoint(self, backend: SageMakerBackend, ep: Endpoint, cfg: EndpointConfig, updating: bool) -> None:
+        _spawn(_bring_up, backend, ep, cfg, updating)
+
+    def start_endpoint_deletion(self, backend: SageMakerBackend, ep: Endpoint) -> None:
+        _spawn(_delete, backend, ep)
+
+    def start_transform(self, backend: SageMakerBackend, job: TransformJob) -> None:
+        _spawn(_transform, backend, job)
+
+    def load_variants(self, backend: SageMakerBackend, specs: list[dict[str, Any]]) -> list[LoadedVariant]:
+        return load_variants(backend, specs)

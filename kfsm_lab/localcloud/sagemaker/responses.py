@@ -10,14 +10,19 @@ import json
 import random
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import runtime
 from ..gateway import Gateway
-from . import errors
-from .models import Pace, SageMakerBackend, paginate
+from . import errors, validation
+from .jobs import JobRunner
+from .models import Pace, Runner, SageMakerBackend
+
+if TYPE_CHECKING:
+    from ..faults import FaultTable
 
 JSON_11 = "application/x-amz-json-1.1"
+STATE_VERSION = 1
 
 Reply = tuple[int, dict[str, str], bytes]
 
@@ -25,13 +30,15 @@ Reply = tuple[int, dict[str, str], bytes]
 class SageMakerService:
     """Per-region backends plus the operation table."""
 
-    def __init__(self, account: str, gateway: Gateway, pace: Pace) -> None:
+    def __init__(self, account: str, gateway: Gateway, pace: Pace, faults: FaultTable,
+                 runner: Runner | None = None) -> None:
         self.account = account
         self.gateway = gateway
         self.pace = pace
+        self.faults = faults
+        self.runner: Runner = runner if runner is not None else JobRunner()
         self._backends: dict[str, SageMakerBackend] = {}
         self._lock = threading.Lock()
-        self.faults: Any = None  # the cloud's FaultTable, handed to every backend (jobs that fail midway)
         self.operations: dict[str, Callable[[SageMakerBackend, dict[str, Any]], dict[str, Any]]] = {
             name[3:]: getattr(self, name) for name in dir(self) if name.startswith("op_")
         }
@@ -39,9 +46,24 @@ class SageMakerService:
     def backend(self, region: str) -> SageMakerBackend:
         with self._lock:
             if region not in self._backends:
-                self._backends[region] = SageMakerBackend(self.account, region, self.gateway, self.pace)
-                self._backends[region].faults = self.faults
+                self._backends[region] = SageMakerBackend(self.account, region, self.gateway, self.pace,
+                                                          self.runner, self.faults)
             return self._backends[region]
+
+    # --- persistence (the door wires these into stop/start) ----------------------------------------
+    def dump_state(self) -> dict[str, Any]:
+        """Every region's resources, JSON-ready."""
+        with self._lock:
+            backends = dict(self._backends)
+        return {"version": STATE_VERSION, "account": self.account,
+                "regions": {region: b.dump_state() for region, b in backends.items()}}
+
+    def load_state(self, data: dict[str, Any]) -> None:
+        """Restore what :meth:`dump_state` saved (call after S3 is restored; models load on first use)."""
+        if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
+            raise ValueError(f"not a SageMaker state of version {STATE_VERSION}")
+        for region, state in (data.get("regions") or {}).items():
+            self.backend(region).load_state(state)
 
     # --- control plane ---------------------------------------------------------------------------
     def handle_control(self, operation: str, body: bytes, region: str) -> Reply:
@@ -49,13 +71,14 @@ class SageMakerService:
             handler = self.operations.get(operation)
             if handler is None:
                 raise errors.UnknownOperation(f"The local cloud does not implement SageMaker.{operation}; it serves "
-                                              "training jobs, models, endpoint configs, endpoints, transform jobs "
-                                              "and tags.")
+                                              "training jobs, models, endpoint configs, endpoints, transform jobs, "
+                                              "hyperparameter tuning jobs and tags.")
             try:
                 req = json.loads(body or b"{}")
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise errors.SageMakerError("Start of structure or map found where not expected.",
                                             "SerializationException") from None
+            validation.validate(operation, req)
             result = handler(self.backend(region), req)
             return 200, {"Content-Type": JSON_11}, json.dumps(result).encode()
         except errors.SageMakerError as exc:
@@ -67,13 +90,10 @@ class SageMakerService:
         return {"TrainingJobArn": b.create_training_job(req).arn}
 
     def op_DescribeTrainingJob(self, b: SageMakerBackend, req: dict) -> dict:
-        with b.lock:
-            return b.get_training_job(req.get("TrainingJobName", "")).describe()
+        return b.describe_training_job(req.get("TrainingJobName", ""))
 
     def op_ListTrainingJobs(self, b: SageMakerBackend, req: dict) -> dict:
-        with b.lock:
-            page, nxt = paginate(list(b.training_jobs.values()), req, status_of=lambda r: r.status)
-            return _page("TrainingJobSummaries", [r.summary() for r in page], nxt)
+        return b.list_training_jobs(req)
 
     def op_StopTrainingJob(self, b: SageMakerBackend, req: dict) -> dict:
         b.stop_training_job(req.get("TrainingJobName", ""))
@@ -84,13 +104,10 @@ class SageMakerService:
         return {"ModelArn": b.create_model(req).arn}
 
     def op_DescribeModel(self, b: SageMakerBackend, req: dict) -> dict:
-        with b.lock:
-            return b.get_model(req.get("ModelName", "")).describe()
+        return b.describe_model(req.get("ModelName", ""))
 
     def op_ListModels(self, b: SageMakerBackend, req: dict) -> dict:
-        with b.lock:
-            page, nxt = paginate(list(b.models.values()), req)
-            return _page("Models", [r.summary() for r in page], nxt)
+        return b.list_models(req)
 
     def op_DeleteModel(self, b: SageMakerBackend, req: dict) -> dict:
         b.delete_model(req.get("ModelName", ""))
@@ -101,13 +118,10 @@ class SageMakerService:
         return {"EndpointConfigArn": b.create_endpoint_config(req).arn}
 
     def op_DescribeEndpointConfig(self, b: SageMakerBackend, req: dict) -> dict:
-        with b.lock:
-            return b.get_endpoint_config(req.get("EndpointConfigName", "")).describe()
+        return b.describe_endpoint_config(req.get("EndpointConfigName", ""))
 
     def op_ListEndpointConfigs(self, b: SageMakerBackend, req: dict) -> dict:
-        with b.lock:
-            page, nxt = paginate(list(b.endpoint_configs.values()), req)
-            return _page("EndpointConfigs", [r.summary() for r in page], nxt)
+        return b.list_endpoint_configs(req)
 
     def op_DeleteEndpointConfig(self, b: SageMakerBackend, req: dict) -> dict:
         b.delete_endpoint_config(req.get("EndpointConfigName", ""))
@@ -118,13 +132,10 @@ class SageMakerService:
         return {"EndpointArn": b.create_endpoint(req).arn}
 
     def op_DescribeEndpoint(self, b: SageMakerBackend, req: dict) -> dict:
-        with b.lock:
-            return b.get_endpoint(req.get("EndpointName", "")).describe()
+        return b.describe_endpoint(req.get("EndpointName", ""))
 
     def op_ListEndpoints(self, b: SageMakerBackend, req: dict) -> dict:
-        with b.lock:
-            page, nxt = paginate(list(b.endpoints.values()), req, status_of=lambda r: r.status)
-            return _page("Endpoints", [r.summary() for r in page], nxt)
+        return b.list_endpoints(req)
 
     def op_UpdateEndpoint(self, b: SageMakerBackend, req: dict) -> dict:
         return {"EndpointArn": b.update_endpoint(req).arn}
@@ -138,13 +149,10 @@ class SageMakerService:
         return {"TransformJobArn": b.create_transform_job(req).arn}
 
     def op_DescribeTransformJob(self, b: SageMakerBackend, req: dict) -> dict:
-        with b.lock:
-            return b.get_transform_job(req.get("TransformJobName", "")).describe()
+        return b.describe_transform_job(req.get("TransformJobName", ""))
 
     def op_ListTransformJobs(self, b: SageMakerBackend, req: dict) -> dict:
-        with b.lock:
-            page, nxt = paginate(list(b.transform_jobs.values()), req, status_of=lambda r: r.status)
-            return _page("TransformJobSummaries", [r.summary() for r in page], nxt)
+        return b.list_transform_jobs(req)
 
     def op_StopTransformJob(self, b: SageMakerBackend, req: dict) -> dict:
         b.stop_transform_job(req.get("TransformJobName", ""))
@@ -155,13 +163,7 @@ class SageMakerService:
         return {"Tags": b.add_tags(req.get("ResourceArn", ""), req.get("Tags") or [])}
 
     def op_ListTags(self, b: SageMakerBackend, req: dict) -> dict:
-        tags = b.list_tags(req.get("ResourceArn", ""))
-        start = int(req.get("NextToken") or 0) if str(req.get("NextToken") or "0").isdigit() else 0
-        size = int(req.get("MaxResults") or 50)
-        out: dict[str, Any] = {"Tags": tags[start:start + size]}
-        if start + size < len(tags):
-            out["NextToken"] = str(start + size)
-        return out
+        return b.list_tags(req)
 
     def op_DeleteTags(self, b: SageMakerBackend, req: dict) -> dict:
         b.delete_tags(req.get("ResourceArn", ""), req.get("TagKeys") or [])
@@ -172,10 +174,13 @@ class SageMakerService:
         """``POST /endpoints/<name>/invocations``: the k-means container's answer, or the service's error."""
         b = self.backend(region)
         try:
-            ep = b.endpoints.get(endpoint_name.lower())
-            if ep is None:
-                raise errors.endpoint_not_found(endpoint_name, self.account)
-            variants = ep.variants
+            try:
+                ep, variants = b.serving_variants(endpoint_name)
+            except errors.ValidationException:
+                raise errors.endpoint_not_found(endpoint_name, self.account) from None
+            except ValueError as exc:  # a model that cannot be re-read after a restart
+                raise errors.RuntimeError_(f"Endpoint {endpoint_name} cannot load its model: {exc}",
+                                           "ValidationError", 400) from None
             if ep.status not in ("InService", "Updating") or not variants:
                 raise errors.RuntimeError_(f"Endpoint {endpoint_name} of account {self.account} is not in service "
                                            f"(its status is {ep.status}); wait for InService "
@@ -206,9 +211,3 @@ class SageMakerService:
             return exc.status, {"Content-Type": "application/json", "x-amzn-ErrorType": exc.code}, \
                 json.dumps(payload).encode()
 
-
-def _page(key: str, items: list[dict], nxt: str | None) -> dict:
-    out: dict[str, Any] = {key: items}
-    if nxt:
-        out["NextToken"] = nxt
-    return out
