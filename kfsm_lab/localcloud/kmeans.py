@@ -15,6 +15,7 @@ service does not publish its rule, and these keep training fast on one core.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -198,13 +199,23 @@ def _init(X: np.ndarray, n: int, method: str, rng: np.random.Generator,
     return X[idx].copy()
 
 
-def _weighted_lloyd(X: np.ndarray, w: np.ndarray, k: int, params: KMeansParams, rng: np.random.Generator
-                    ) -> tuple[np.ndarray, float]:
+OnStep = Callable[[str, int, float], None]
+"""Called as ``on_step(stage, step, value)`` after every mini-batch, epoch and Lloyd iteration; it may
+raise to interrupt the fit (a stop request, MaxRuntimeInSeconds, early stopping)."""
+
+
+def _noop(stage: str, step: int, value: float) -> None:
+    pass
+
+
+def _weighted_lloyd(X: np.ndarray, w: np.ndarray, k: int, params: KMeansParams, rng: np.random.Generator,
+                    on_step: OnStep = _noop) -> tuple[np.ndarray, float]:
     C = _init(X, k, params.local_lloyd_init_method, rng, w)
     prev = np.inf
-    for _ in range(params.local_lloyd_max_iter):
+    for it in range(params.local_lloyd_max_iter):
         idx, d = assign(X, C)
         cost = float((d * w).sum())
+        on_step("lloyd", it + 1, cost)
         sums = _cluster_sums(X.astype(np.float64) * w[:, None], idx, k)
         mass = np.bincount(idx, weights=w, minlength=k)
         filled = mass > 0
@@ -223,8 +234,12 @@ class FitResult:
     batches: int = 0
 
 
-def fit(X: np.ndarray, params: KMeansParams, seed: int = DEFAULT_SEED) -> FitResult:
-    """Mini-batch k-means over ``X`` followed by the local Lloyd reduction to ``k`` centers."""
+def fit(X: np.ndarray, params: KMeansParams, seed: int = DEFAULT_SEED, on_step: OnStep = _noop,
+        host: str = "algo-1") -> FitResult:
+    """Mini-batch k-means over ``X`` followed by the local Lloyd reduction to ``k`` centers.
+
+    ``on_step`` sees every step (see :data:`OnStep`); log lines name ``host`` as the service's do.
+    """
     check_data(X, params, "train")
     rng = np.random.default_rng(seed)
     X = np.ascontiguousarray(X, dtype=np.float32)
@@ -251,25 +266,27 @@ def fit(X: np.ndarray, params: KMeansParams, seed: int = DEFAULT_SEED) -> FitRes
             eta = hits[upd] / counts[upd]
             C[upd] = (1.0 - eta)[:, None] * C[upd] + eta[:, None] * (sums[upd] / hits[upd, None])
             batches += 1
-        log.append(f"#progress_metric: epoch {epoch + 1}/{params.epochs}: mean squared distance "
-                   f"{sse / n:.6f} over {batches} mini-batches")
+            on_step("batch", batches, float(d.mean()))
+        on_step("epoch", epoch + 1, sse / n)
+        log.append(f"#progress_metric: host={host}, completed {100.0 * (epoch + 1) / params.epochs:.1f} % of "
+                   f"epochs (epoch {epoch + 1}: mean squared distance {sse / n:.6f} over {batches} mini-batches)")
     live = counts > 0
     centers, weights = C[live].astype(np.float32), counts[live]
     if len(centers) < params.k:  # too few centers survived: fall back to all the data
         centers, weights = X, np.ones(n)
     best: tuple[np.ndarray, float] | None = None
     for trial in range(params.local_lloyd_num_trials):
-        cand = _weighted_lloyd(centers, weights, params.k, params, rng)
+        cand = _weighted_lloyd(centers, weights, params.k, params, rng, on_step)
         log.append(f"local Lloyd trial {trial + 1}: weighted cost {cand[1]:.4f}")
         if best is None or cand[1] < best[1]:
             best = cand
     assert best is not None
-    C_final, iters, cost = _refine(X, best[0], params)
+    C_final, iters, cost = _refine(X, best[0], params, on_step=on_step)
     log.append(f"Lloyd refinement over the training data: {iters} iteration(s), cost {cost:.4f}")
     return FitResult(C_final, log, batches)
 
 
-def _refine(X: np.ndarray, C: np.ndarray, params: KMeansParams, chunk: int = 8192
+def _refine(X: np.ndarray, C: np.ndarray, params: KMeansParams, chunk: int = 8192, on_step: OnStep = _noop
             ) -> tuple[np.ndarray, int, float]:
     """Full-data Lloyd passes from the reduced centers, until the cost stops improving by ``tol``.
 
@@ -280,7 +297,7 @@ def _refine(X: np.ndarray, C: np.ndarray, params: KMeansParams, chunk: int = 819
     x_sq = np.einsum("ij,ij->i", X, X)
     prev = np.inf
     it = 0
-    for it in range(1, params.local_lloyd_max_iter + 1):  # noqa: B007 - reported after the loop
+    for it in range(1, params.local_lloyd_max_iter + 1):
         sums = np.zeros_like(C)
         mass = np.zeros(len(C))
         cost = 0.0
@@ -292,6 +309,7 @@ def _refine(X: np.ndarray, C: np.ndarray, params: KMeansParams, chunk: int = 819
             cost += float(d[np.arange(len(part)), idx].sum())
             sums += _cluster_sums(part, idx, len(C))
             mass += np.bincount(idx, minlength=len(C))
+            on_step("refine", it, cost)
         filled = mass > 0
         C[filled] = sums[filled] / mass[filled, None]
         if prev - cost <= params.local_lloyd_tol * max(prev, 1e-12) if prev < np.inf else False:

@@ -83,6 +83,8 @@ def test_concurrent_clients(private_cloud, sample_rows):
             OutputDataConfig={"S3OutputPath": "s3://concurrency-bucket/out"},
             ResourceConfig={"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 5},
             StoppingCondition={"MaxRuntimeInSeconds": 60})
+        sm.get_waiter("training_job_completed_or_stopped").wait(TrainingJobName=f"concurrent-{i}",
+                                                                WaiterConfig={"Delay": 1, "MaxAttempts": 120})
         return sm.describe_training_job(TrainingJobName=f"concurrent-{i}")["TrainingJobStatus"]
 
     with ThreadPoolExecutor(8) as pool:
@@ -94,6 +96,8 @@ def test_concurrent_clients(private_cloud, sample_rows):
         "VariantName": "v", "ModelName": "concurrent-model", "InitialInstanceCount": 1,
         "InstanceType": "ml.t2.medium"}])
     sm.create_endpoint(EndpointName="concurrent-ep", EndpointConfigName="concurrent-cfg")
+    sm.get_waiter("endpoint_in_service").wait(EndpointName="concurrent-ep",
+                                              WaiterConfig={"Delay": 1, "MaxAttempts": 60})
     row = sample_rows.split("\n")[0]
     smr = cloud.client("sagemaker-runtime")
 

@@ -21,11 +21,13 @@ from ...data.layout import split_s3_uri
 from ...data.ndarray import NDArrayFormatError, load_ndarrays, save_ndarrays
 from ...images import is_kmeans_image
 from .. import kmeans, runtime
+from . import tuning
 from .resources import LoadedVariant, now
 
 if TYPE_CHECKING:
     from .models import SageMakerBackend
-    from .resources import Endpoint, EndpointConfig, TrainingJob, TransformJob
+    from .resources import Endpoint, EndpointConfig, TrainingJob, TransformJob, TuningJob
+    from .search import Space
 
 TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 TRANSFORM_LOG_GROUP = "/aws/sagemaker/TransformJobs"
@@ -49,7 +51,8 @@ class _Phases:
     """Make each phase last at least ``pace / n`` seconds, waking early when a stop is requested."""
 
     def __init__(self, backend: SageMakerBackend, n: int, stop: threading.Event | None = None,
-                 job: TrainingJob | TransformJob | None = None) -> None:
+                 job: TrainingJob | TransformJob | None = None, guard: _Guard | None = None) -> None:
+        self.guard = guard
         self.share = backend.pace.seconds / n
         self.stop = stop
         self.t0 = time.monotonic()
@@ -60,7 +63,9 @@ class _Phases:
     def next(self) -> None:
         if self.share > 0:
             remaining = self.share - (time.monotonic() - self.t0)
-            if remaining > 0 and self.stop is not None:
+            if remaining > 0 and self.guard is not None:
+                self.guard.wait(remaining)
+            elif remaining > 0 and self.stop is not None:
                 self.stop.wait(remaining)
             elif remaining > 0:
                 time.sleep(remaining)
@@ -72,6 +77,8 @@ class _Phases:
                 raise JobFailure(reason)  # an injected fault (see ..faults): the job fails midway
         if self.stop is not None and self.stop.is_set():
             raise JobStopped
+        if self.guard is not None:
+            self.guard.check()
         self.t0 = time.monotonic()
 
     def linger(self) -> None:
@@ -171,15 +178,71 @@ def centroids_from_tarball(data: bytes) -> np.ndarray:
 
 
 
+MAX_RUNTIME_MESSAGE = "Training job runtime exceeded MaxRuntimeInSeconds provided"
+
+
+class JobTimedOut(Exception):
+    """MaxRuntimeInSeconds ran out."""
+
+
+class _Guard:
+    """Interrupts a job's work within a step: a stop request, or MaxRuntimeInSeconds running out."""
+
+    def __init__(self, job: TrainingJob) -> None:
+        self.job = job
+        try:
+            limit = float(job.request.get("StoppingCondition", {}).get("MaxRuntimeInSeconds") or 0)
+        except (TypeError, ValueError):
+            limit = 0.0
+        self.deadline = job.created + limit if limit > 0 else None
+        self.epochs: list[float] = []  # the per-epoch progress metric (what early stopping compares)
+
+    def check(self) -> None:
+        if self.job.stop_requested.is_set():
+            raise JobStopped
+        if self.deadline is not None and time.time() >= self.deadline:
+            raise JobTimedOut
+
+    def on_step(self, stage: str, step: int, value: float) -> None:
+        if stage == "epoch":
+            self.epochs.append(value)
+            self.job.progress = list(self.epochs)
+        self.check()
+
+    def wait(self, seconds: float) -> None:
+        """Sleep up to ``seconds``, waking for a stop request or the deadline."""
+        if self.deadline is not None:
+            seconds = min(seconds, max(0.0, self.deadline - time.time()))
+        if seconds > 0:
+            self.job.stop_requested.wait(seconds)
+        self.check()
+
+
 def _train(backend: SageMakerBackend, job: TrainingJob) -> None:
     req = job.request
-    stream = f"{job.name}/algo-1-{int(job.created)}"
+    streams = job.log_streams
     log: list[tuple[float, str]] = []
+    others: list[tuple[float, str]] = []  # lines every other host writes too (host name filled in per stream)
+    written = [0, 0]
 
-    def say(msg: str) -> None:
+    def say(msg: str, every_host: bool = False) -> None:
         log.append((now(), msg))
+        if every_host:
+            others.append(log[-1])
 
-    phases = _Phases(backend, 4, job.stop_requested, job)
+    def flush() -> None:
+        """Append what was said since the last flush to each host's stream (logs appear as the job runs)."""
+        try:
+            backend.gateway.log(TRAINING_LOG_GROUP, streams[0], log[written[0]:], backend.region)
+            for i, stream in enumerate(streams[1:], 2):
+                lines = [(t, m.replace("algo-1", f"algo-{i}")) for t, m in others[written[1]:]]
+                backend.gateway.log(TRAINING_LOG_GROUP, stream, lines, backend.region)
+        except Exception:  # noqa: BLE001, S110 - logs are best effort; the job's state is what counts
+            pass
+        written[0], written[1] = len(log), len(others)
+
+    guard = _Guard(job)
+    phases = _Phases(backend, 4, job.stop_requested, job, guard)
     try:
         image = req.get("AlgorithmSpecification", {}).get("TrainingImage") or \
             req.get("AlgorithmSpecification", {}).get("AlgorithmName", "")
@@ -192,7 +255,10 @@ def _train(backend: SageMakerBackend, job: TrainingJob) -> None:
             params = kmeans.parse_hyperparameters(req.get("HyperParameters"))
         except kmeans.AlgorithmClientError as exc:
             raise JobFailure(str(exc)) from None
-        say(f"Reading provided hyperparameters: {req.get('HyperParameters')}")
+        say(f"Reading provided hyperparameters: {req.get('HyperParameters')}", every_host=True)
+        if len(streams) > 1:
+            say(f"Hosts: {', '.join(s.split('/')[-1].rsplit('-', 1)[0] for s in streams)}; current host: algo-1",
+                every_host=True)
         with backend.lock:
             job.started = now()
             job.set_secondary("Downloading", "Downloading input data")
@@ -201,9 +267,11 @@ def _train(backend: SageMakerBackend, job: TrainingJob) -> None:
             raise JobFailure("ClientError: Channel 'train' is required by the k-means algorithm but the job has "
                              f"channels {sorted(channels)}")
         X = read_channel(backend, channels["train"], req.get("RoleArn"))
+        guard.check()
         X_test = read_channel(backend, channels["test"], req.get("RoleArn")) if "test" in channels else None
         say(f"Train channel: {X.shape[0]} records of {X.shape[1]} features"
-            + (f"; test channel: {X_test.shape[0]} records" if X_test is not None else ""))
+            + (f"; test channel: {X_test.shape[0]} records" if X_test is not None else ""), every_host=True)
+        flush()
         phases.next()
         with backend.lock:
             job.set_secondary("Training", "Training image download completed. Training in progress.")
@@ -211,11 +279,11 @@ def _train(backend: SageMakerBackend, job: TrainingJob) -> None:
         try:
             if X_test is not None:
                 kmeans.check_data(X_test, params, "test")
-            result = kmeans.fit(X, params)
+            result = kmeans.fit(X, params, on_step=guard.on_step)
         except kmeans.AlgorithmClientError as exc:
             raise JobFailure(str(exc)) from None
         for line in result.log:
-            say(line)
+            say(line, every_host=line.startswith("#progress_metric"))
         train_msd, _ = kmeans.msd_ssd(X, result.centroids)
         metrics = {"train:msd": train_msd}
         say(f"#quality_metric: host=algo-1, train msd <loss>={train_msd}")
@@ -226,7 +294,11 @@ def _train(backend: SageMakerBackend, job: TrainingJob) -> None:
                     metrics[f"test:{m}"] = v
                     say(f"#test_score (algo-1) : ('{m}', {v})")
                     say(f"#quality_metric: host=algo-1, test {m} <loss>={v}")
-        say(f"Training took {time.perf_counter() - t0:.3f} s over {result.batches} mini-batch(es)")
+        took = time.perf_counter() - t0
+        say(f"#throughput_metric: host=algo-1, train throughput={X.shape[0] * params.epochs / max(took, 1e-9):.1f} "
+            "records/second")
+        say(f"Training took {took:.3f} s over {result.batches} mini-batch(es)")
+        flush()
         phases.next()
         with backend.lock:
             job.set_secondary("Uploading", "Uploading generated training model")
@@ -242,12 +314,18 @@ def _train(backend: SageMakerBackend, job: TrainingJob) -> None:
             job.metrics = [{"MetricName": n, "Value": float(v), "Timestamp": t} for n, v in metrics.items()]
             job.finish("Completed", "Training job completed")
     except JobStopped:
-        say("Training job stopped by request")
+        say("Training job stopped by request", every_host=True)
         phases.linger()  # the service shows Stopping for a while before Stopped
         with backend.lock:
             job.finish("Stopped", "Training job stopped")
+    except JobTimedOut:
+        say(MAX_RUNTIME_MESSAGE, every_host=True)
+        with backend.lock:
+            job.status = "Stopping"
+            job.finish("Stopped", MAX_RUNTIME_MESSAGE, MAX_RUNTIME_MESSAGE)
+            job.transitions[-1]["Status"] = job.secondary = "MaxRuntimeExceeded"
     except JobFailure as exc:
-        say(str(exc))
+        say(str(exc), every_host=True)
         with backend.lock:
             job.finish("Failed", "Training job failed", str(exc))
     except Exception as exc:  # noqa: BLE001 - an internal error must still end the job
@@ -255,10 +333,7 @@ def _train(backend: SageMakerBackend, job: TrainingJob) -> None:
         with backend.lock:
             job.finish("Failed", "Training job failed", f"InternalServerError: {type(exc).__name__}: {exc}")
     finally:
-        try:
-            backend.gateway.log(TRAINING_LOG_GROUP, stream, log, backend.region)
-        except Exception:  # noqa: BLE001, S110 - logs are best effort; the job's state is what counts
-            pass
+        flush()
         job.done.set()
 
 
@@ -464,6 +539,9 @@ class JobRunner:
 
     def start_transform(self, backend: SageMakerBackend, job: TransformJob) -> None:
         _spawn(_transform, backend, job)
+
+    def start_tuning(self, backend: SageMakerBackend, job: TuningJob, space: Space) -> None:
+        tuning.start(backend, job, space)
 
     def load_variants(self, backend: SageMakerBackend, specs: list[dict[str, Any]]) -> list[LoadedVariant]:
         return load_variants(backend, specs)

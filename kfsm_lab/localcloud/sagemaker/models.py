@@ -12,8 +12,8 @@ import re
 import threading
 from typing import TYPE_CHECKING, Any, Protocol
 
-from . import errors
-from .registry import Registry, listing
+from . import errors, tuning
+from .registry import Registry, listing, page, select
 from .resources import (
     Endpoint,
     EndpointConfig,
@@ -22,8 +22,10 @@ from .resources import (
     Resource,
     TrainingJob,
     TransformJob,
+    TuningJob,
     now,
 )
+from .search import Space
 
 if TYPE_CHECKING:
     from ..faults import FaultTable
@@ -53,6 +55,7 @@ class Runner(Protocol):
                        updating: bool) -> None: ...
     def start_endpoint_deletion(self, backend: SageMakerBackend, ep: Endpoint) -> None: ...
     def start_transform(self, backend: SageMakerBackend, job: TransformJob) -> None: ...
+    def start_tuning(self, backend: SageMakerBackend, job: TuningJob, space: Space) -> None: ...
     def load_variants(self, backend: SageMakerBackend, specs: list[dict[str, Any]]) -> list[LoadedVariant]: ...
 
 
@@ -103,10 +106,17 @@ class SageMakerBackend:
             lambda n, a: errors.ResourceInUse("Job name must be unique within an AWS account and region, and a job "
                                               f"with this name already exists ({a})"),
             status_of=lambda r: r.status)
+        self.tuning_jobs: Registry[TuningJob] = Registry(
+            "hyper-parameter-tuning-job",
+            lambda n, a: errors.ResourceNotFound(f"Amazon SageMaker can't find a tuning job with name {n}"),
+            lambda n, a: errors.ResourceInUse(f"Hyperparameter tuning job names must be unique within an AWS account "
+                                              f"and region, and a tuning job with this name already exists ({a})"),
+            status_of=lambda r: r.status)
 
     @property
     def registries(self) -> tuple[Registry, ...]:
-        return (self.training_jobs, self.models, self.endpoint_configs, self.endpoints, self.transform_jobs)
+        return (self.training_jobs, self.models, self.endpoint_configs, self.endpoints, self.transform_jobs,
+                self.tuning_jobs)
 
     def arn(self, kind: str, name: str) -> str:
         return f"arn:aws:sagemaker:{self.region}:{self.account}:{kind}/{name.lower()}"
@@ -115,15 +125,9 @@ class SageMakerBackend:
         if not role_arn or not self.gateway.role_trusts_sagemaker(role_arn, self.account):
             raise errors.cannot_assume(role_arn or "(none)")
 
-    def _wait_if_instant(self, event: threading.Event, timeout: float = 30.0) -> None:
-        if self.pace.instant:
-            event.wait(timeout)
-
     # --- training jobs ---------------------------------------------------------------------------
     def create_training_job(self, req: dict[str, Any]) -> TrainingJob:
-        job = self.new_training_job(req)
-        self._wait_if_instant(job.done)
-        return job
+        return self.new_training_job(req)
 
     def new_training_job(self, req: dict[str, Any], tuning_arn: str | None = None) -> TrainingJob:
         """Validate, register and start a training job (a tuning job's trials come this way too)."""
@@ -153,7 +157,7 @@ class SageMakerBackend:
         with self.lock:
             return listing(self.training_jobs, req, "TrainingJobSummaries", TrainingJob.summary)
 
-    def stop_training_job(self, name: str, wait: bool = True) -> None:
+    def stop_training_job(self, name: str) -> None:
         with self.lock:
             job = self.training_jobs.get(name)
             if job.status != "InProgress":
@@ -162,8 +166,6 @@ class SageMakerBackend:
             job.status = "Stopping"
             job.set_secondary("Stopping", "Stopping the training job")
             job.stop_requested.set()
-        if wait:
-            self._wait_if_instant(job.done)
 
     # --- models ----------------------------------------------------------------------------------
     def create_model(self, req: dict[str, Any]) -> Model:
@@ -222,7 +224,6 @@ class SageMakerBackend:
             ep = self.endpoints.add(Endpoint(name=name, arn=self.arn("endpoint", name),
                                              tags=list(req.get("Tags") or []), config_name=cfg.name))
         self.runner.start_endpoint(self, ep, cfg, False)
-        self._wait_if_instant(ep.ready)
         return ep
 
     def describe_endpoint(self, name: str) -> dict[str, Any]:
@@ -243,7 +244,6 @@ class SageMakerBackend:
             ep.modified = now()
             ep.ready = threading.Event()
         self.runner.start_endpoint(self, ep, cfg, True)
-        self._wait_if_instant(ep.ready)
         return ep
 
     def delete_endpoint(self, name: str) -> None:
@@ -286,7 +286,6 @@ class SageMakerBackend:
             job = self.transform_jobs.add(TransformJob(name=name, arn=self.arn("transform-job", name),
                                                        tags=list(req.get("Tags") or []), request=req))
         self.runner.start_transform(self, job)
-        self._wait_if_instant(job.done)
         return job
 
     def describe_transform_job(self, name: str) -> dict[str, Any]:
@@ -306,7 +305,60 @@ class SageMakerBackend:
             job.status = "Stopping"
             job.modified = now()
             job.stop_requested.set()
-        self._wait_if_instant(job.done)
+
+    # --- hyperparameter tuning jobs --------------------------------------------------------------
+    def create_tuning_job(self, req: dict[str, Any]) -> TuningJob:
+        space = tuning.validate_request(req)
+        self._check_role(req["TrainingJobDefinition"].get("RoleArn"))
+        name = req["HyperParameterTuningJobName"]
+        with self.lock:
+            job = self.tuning_jobs.add(TuningJob(name=name, arn=self.arn("hyper-parameter-tuning-job", name),
+                                                 tags=list(req.get("Tags") or []), request=req))
+        self.runner.start_tuning(self, job, space)
+        return job
+
+    def _trials(self, job: TuningJob) -> list[TrainingJob]:
+        return [t for n in job.trials if (t := self.training_jobs.find(n)) is not None]
+
+    def describe_tuning_job(self, name: str) -> dict[str, Any]:
+        with self.lock:
+            job = self.tuning_jobs.get(name)
+            return job.describe(self._trials(job))
+
+    def list_tuning_jobs(self, req: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            return listing(self.tuning_jobs, req, "HyperParameterTuningJobSummaries",
+                           lambda j: j.summary(self._trials(j)))
+
+    def stop_tuning_job(self, name: str) -> None:
+        with self.lock:
+            job = self.tuning_jobs.get(name)
+            if job.status != "InProgress":
+                raise errors.ValidationException(f"The request was rejected because the tuning job is in status "
+                                                 f"{job.status}.")
+            job.status = "Stopping"
+            job.modified = now()
+            job.stop_requested.set()
+
+    def list_trials(self, req: dict[str, Any]) -> dict[str, Any]:
+        """ListTrainingJobsForHyperParameterTuningJob."""
+        with self.lock:
+            job = self.tuning_jobs.get(req.get("HyperParameterTuningJobName"))
+            sign = -1.0 if job.objective.get("Type") == "Maximize" else 1.0
+
+            def objective(t: TrainingJob) -> float:
+                v = job.objective_value(t)
+                return float("inf") if v is None else sign * v
+
+            trials = select(self._trials(job), req, lambda t: t.status,
+                            {"FinalObjectiveMetricValue": objective}, default_sort="CreationTime")
+            if req.get("SortBy") == "FinalObjectiveMetricValue" and not req.get("SortOrder"):
+                trials.reverse()  # best first unless an order is asked for
+            chunk, nxt = page(trials, req)
+            out: dict[str, Any] = {"TrainingJobSummaries": [job.trial_summary(t) for t in chunk]}
+        if nxt:
+            out["NextToken"] = nxt
+        return out
 
     # --- tags ------------------------------------------------------------------------------------
     def _by_arn(self, arn: str) -> Resource:
@@ -327,8 +379,6 @@ class SageMakerBackend:
             return tags
 
     def list_tags(self, req: dict[str, Any]) -> dict[str, Any]:
-        from .registry import page
-
         with self.lock:
             tags = [dict(t) for t in self._by_arn(req.get("ResourceArn", "")).tags]
         chunk, nxt = page(tags, req, default_size=50)
@@ -345,7 +395,7 @@ class SageMakerBackend:
     # --- persistence -----------------------------------------------------------------------------
     _KINDS: tuple[tuple[str, type[Resource]], ...] = (
         ("training_jobs", TrainingJob), ("models", Model), ("endpoint_configs", EndpointConfig),
-        ("endpoints", Endpoint), ("transform_jobs", TransformJob))
+        ("endpoints", Endpoint), ("transform_jobs", TransformJob), ("tuning_jobs", TuningJob))
 
     def dump_state(self) -> dict[str, Any]:
         with self.lock:
@@ -374,6 +424,13 @@ class SageMakerBackend:
             elif res.status == "Stopping":
                 res.finish("Stopped", "Training job stopped")
         elif isinstance(res, TransformJob):
+            res.done.set()
+            if res.status in ("InProgress", "Stopping"):
+                res.status = "Failed" if res.status == "InProgress" else "Stopped"
+                if res.status == "Failed":
+                    res.failure_reason = RESTART_REASON.format(status="InProgress", when=stamp)
+                res.ended = res.modified = when
+        elif isinstance(res, TuningJob):
             res.done.set()
             if res.status in ("InProgress", "Stopping"):
                 res.status = "Failed" if res.status == "InProgress" else "Stopped"

@@ -64,7 +64,8 @@ class TrainingJob(Resource):
     metrics: list[dict[str, Any]] = field(default_factory=list)
     started: float | None = None
     ended: float | None = None
-    tuning_job: str | None = None  # the tuning job that launched it, if any
+    tuning_job: str | None = None  # the ARN of the tuning job that launched it, if any
+    progress: list[float] = field(default_factory=list)  # per-epoch progress metric (early stopping reads it)
     stop_requested: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
 
@@ -293,3 +294,120 @@ class TransformJob(Resource):
         if self.failure_reason:
             s["FailureReason"] = self.failure_reason
         return s
+
+
+@dataclass
+class TuningJob(Resource):
+    """A hyperparameter tuning job; its trials are training jobs named ``<name>-<nnn>-<8 hex>``."""
+
+    request: dict[str, Any] = field(default_factory=dict)
+    status: str = "InProgress"
+    failure_reason: str | None = None
+    ended: float | None = None
+    trials: list[str] = field(default_factory=list)  # training job names, in launch order
+    early_stopped: list[str] = field(default_factory=list)  # trials the tuner stopped (early stopping)
+    stop_requested: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
+
+    TRANSIENT: ClassVar[tuple[str, ...]] = ("stop_requested", "done")
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.request.get("HyperParameterTuningJobConfig", {})
+
+    @property
+    def objective(self) -> dict[str, Any]:
+        return self.config.get("HyperParameterTuningJobObjective") or {}
+
+    @property
+    def tuned_names(self) -> list[str]:
+        ranges = self.config.get("ParameterRanges") or {}
+        return [r["Name"] for kind in ("IntegerParameterRanges", "ContinuousParameterRanges",
+                                       "CategoricalParameterRanges") for r in ranges.get(kind) or []]
+
+    def objective_value(self, trial: TrainingJob) -> float | None:
+        name = self.objective.get("MetricName")
+        for m in trial.metrics:
+            if m["MetricName"] == name:
+                return float(m["Value"])
+        return None
+
+    def trial_summary(self, trial: TrainingJob) -> dict[str, Any]:
+        hp = trial.request.get("HyperParameters", {})
+        out: dict[str, Any] = {
+            "TrainingJobName": trial.name, "TrainingJobArn": trial.arn, "TuningJobName": self.name,
+            "CreationTime": trial.created, "TrainingJobStatus": trial.status,
+            "TunedHyperParameters": {n: hp[n] for n in self.tuned_names if n in hp},
+            "ObjectiveStatus": self.objective_status(trial),
+        }
+        if trial.started:
+            out["TrainingStartTime"] = trial.started
+        if trial.ended:
+            out["TrainingEndTime"] = trial.ended
+        if trial.failure_reason:
+            out["FailureReason"] = trial.failure_reason
+        value = self.objective_value(trial)
+        if value is not None:
+            out["FinalHyperParameterTuningJobObjectiveMetric"] = {
+                "Type": self.objective.get("Type", "Minimize"), "MetricName": self.objective["MetricName"],
+                "Value": value}
+        return out
+
+    def objective_status(self, trial: TrainingJob) -> str:
+        if trial.status in ("InProgress", "Stopping"):
+            return "Pending"
+        return "Succeeded" if self.objective_value(trial) is not None else "Failed"
+
+    def best(self, trials: list[TrainingJob]) -> TrainingJob | None:
+        scored = [(self.objective_value(t), t) for t in trials if t.status in ("Completed", "Stopped")]
+        scored = [(v, t) for v, t in scored if v is not None]
+        if not scored:
+            return None
+        sign = -1.0 if self.objective.get("Type") == "Maximize" else 1.0
+        return min(scored, key=lambda vt: (sign * vt[0], vt[1].created))[1]
+
+    def counters(self, trials: list[TrainingJob]) -> tuple[dict[str, int], dict[str, int]]:
+        status = {"Completed": 0, "InProgress": 0, "RetryableError": 0, "NonRetryableError": 0, "Stopped": 0}
+        objective = {"Succeeded": 0, "Pending": 0, "Failed": 0}
+        for t in trials:
+            key = {"Completed": "Completed", "InProgress": "InProgress", "Stopping": "InProgress",
+                   "Stopped": "Stopped", "Failed": "NonRetryableError"}.get(t.status, "InProgress")
+            status[key] += 1
+            objective[self.objective_status(t)] += 1
+        return status, objective
+
+    def describe(self, trials: list[TrainingJob]) -> dict[str, Any]:
+        config = {"TrainingJobEarlyStoppingType": "Off", **self.config}
+        status, objective = self.counters(trials)
+        out: dict[str, Any] = {
+            "HyperParameterTuningJobName": self.name, "HyperParameterTuningJobArn": self.arn,
+            "HyperParameterTuningJobConfig": config,
+            "HyperParameterTuningJobStatus": self.status, "CreationTime": self.created,
+            "LastModifiedTime": self.modified,
+            "TrainingJobStatusCounters": status, "ObjectiveStatusCounters": objective,
+        }
+        for k in ("TrainingJobDefinition", "TrainingJobDefinitions", "WarmStartConfig", "Autotune"):
+            if k in self.request:
+                out[k] = self.request[k]
+        best = self.best(trials)
+        if best is not None:
+            out["BestTrainingJob"] = self.trial_summary(best)
+        if self.ended:
+            out["HyperParameterTuningEndTime"] = self.ended
+            out["ConsumedResources"] = {"RuntimeInSeconds": max(1, round(self.ended - self.created))}
+        if self.failure_reason:
+            out["FailureReason"] = self.failure_reason
+        return out
+
+    def summary(self, trials: list[TrainingJob]) -> dict[str, Any]:
+        status, objective = self.counters(trials)
+        out: dict[str, Any] = {
+            "HyperParameterTuningJobName": self.name, "HyperParameterTuningJobArn": self.arn,
+            "HyperParameterTuningJobStatus": self.status, "Strategy": self.config.get("Strategy"),
+            "CreationTime": self.created, "LastModifiedTime": self.modified,
+            "TrainingJobStatusCounters": status, "ObjectiveStatusCounters": objective,
+            "ResourceLimits": self.config.get("ResourceLimits", {}),
+        }
+        if self.ended:
+            out["HyperParameterTuningEndTime"] = self.ended
+        return out

@@ -158,6 +158,23 @@ class SageMakerService:
         b.stop_transform_job(req.get("TransformJobName", ""))
         return {}
 
+    # hyperparameter tuning jobs
+    def op_CreateHyperParameterTuningJob(self, b: SageMakerBackend, req: dict) -> dict:
+        return {"HyperParameterTuningJobArn": b.create_tuning_job(req).arn}
+
+    def op_DescribeHyperParameterTuningJob(self, b: SageMakerBackend, req: dict) -> dict:
+        return b.describe_tuning_job(req.get("HyperParameterTuningJobName", ""))
+
+    def op_ListHyperParameterTuningJobs(self, b: SageMakerBackend, req: dict) -> dict:
+        return b.list_tuning_jobs(req)
+
+    def op_StopHyperParameterTuningJob(self, b: SageMakerBackend, req: dict) -> dict:
+        b.stop_tuning_job(req.get("HyperParameterTuningJobName", ""))
+        return {}
+
+    def op_ListTrainingJobsForHyperParameterTuningJob(self, b: SageMakerBackend, req: dict) -> dict:
+        return b.list_trials(req)
+
     # tags
     def op_AddTags(self, b: SageMakerBackend, req: dict) -> dict:
         return {"Tags": b.add_tags(req.get("ResourceArn", ""), req.get("Tags") or [])}
