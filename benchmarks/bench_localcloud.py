@@ -68,6 +68,8 @@ def main() -> None:
             OutputDataConfig={"S3OutputPath": lay.model_uri()},
             ResourceConfig={"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 5},
             StoppingCondition={"MaxRuntimeInSeconds": 600})
+        sm.get_waiter("training_job_completed_or_stopped").wait(TrainingJobName="bench-train",
+                                                                 WaiterConfig={"Delay": 0.1, "MaxAttempts": 3000})
         desc = sm.describe_training_job(TrainingJobName="bench-train")
         print(f"training job through the API (pace 0) {time.perf_counter() - t:8.2f} s   "
               f"status {desc['TrainingJobStatus']}")
@@ -77,6 +79,8 @@ def main() -> None:
             "VariantName": "v", "ModelName": "bench-model", "InitialInstanceCount": 1,
             "InstanceType": "ml.t2.medium"}])
         sm.create_endpoint(EndpointName="bench-ep", EndpointConfigName="bench-cfg")
+        sm.get_waiter("endpoint_in_service").wait(EndpointName="bench-ep",
+                                                  WaiterConfig={"Delay": 0.1, "MaxAttempts": 600})
         row = to_csv(sample.valid.X[30:31])
 
         def invoke() -> None:
