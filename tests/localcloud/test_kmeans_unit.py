@@ -79,3 +79,43 @@ def test_request_parsing_and_rendering():
     with pytest.raises(runtime.InferenceError) as info:
         runtime.choose_accept("image/png")
     assert info.value.status == 406
+
+
+@pytest.mark.parametrize(("name", "a", "b"), [
+    ("mini_batch_size", "50", "400"), ("extra_center_factor", "1", "6"), ("init_method", "random", "kmeans++"),
+    ("epochs", "1", "3"), ("half_life_time_size", "0", "20"), ("local_lloyd_init_method", "random", "kmeans++"),
+    ("local_lloyd_max_iter", "1", "50"), ("local_lloyd_num_trials", "1", "4"), ("local_lloyd_tol", "0.5", "0.00001"),
+])
+def test_every_tunable_hyperparameter_changes_the_fit(name, a, b):
+    """Each hyperparameter SageMaker documents for k-means (and a tuning job may search) is honoured."""
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(c, 1.0, size=(150, 4)) for c in (0, 4, 8, 12)]).astype(np.float32)
+    rng.shuffle(X)
+
+    def fit(value: str) -> tuple[bytes, list[tuple[str, float]]]:
+        """The centroids and every step the fit took with its cost."""
+        seen: list[tuple[str, float]] = []
+        hp = {"k": "4", "feature_dim": "4", "mini_batch_size": "100", "local_lloyd_max_iter": "3", name: value}
+        result = kmeans.fit(X, kmeans.parse_hyperparameters(hp), on_step=lambda stage, i, v: seen.append((stage, v)))
+        return result.centroids.tobytes(), seen
+
+    assert fit(a) != fit(b), f"{name}={a} and {name}={b} fit the same way"
+
+
+def test_on_step_can_interrupt_a_fit():
+    X = np.random.default_rng(1).random((2000, 8), dtype=np.float32)
+    params = kmeans.parse_hyperparameters({"k": "5", "feature_dim": "8", "mini_batch_size": "50", "epochs": "50"})
+
+    class Stop(Exception):
+        pass
+
+    calls = []
+
+    def stop_after_ten(stage: str, step: int, value: float) -> None:
+        calls.append(stage)
+        if len(calls) == 10:
+            raise Stop
+
+    with pytest.raises(Stop):
+        kmeans.fit(X, params, on_step=stop_after_ten)
+    assert calls.count("batch") == 10

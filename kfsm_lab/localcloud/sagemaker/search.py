@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,6 +169,7 @@ class BayesianSearch(Strategy):
         if len(done) < self.n_init or not self.space.dims:
             return self._fresh(self.space.random_codes(self.rng, 64), seen)
         from scipy.stats import norm
+        from sklearn.exceptions import ConvergenceWarning
         from sklearn.gaussian_process import GaussianProcessRegressor
         from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
@@ -176,14 +178,16 @@ class BayesianSearch(Strategy):
         kernel = ConstantKernel(1.0, (1e-3, 1e3)) * Matern(length_scale=np.full(X.shape[1], 0.5),
                                                            length_scale_bounds=(1e-2, 1e2), nu=2.5) \
             + WhiteKernel(1e-3, (1e-8, 1e0))
-        gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True, n_restarts_optimizer=2,
+        gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True, n_restarts_optimizer=1,
                                       random_state=int(self.rng.integers(2**31)))
         pending = [o.point for o in history if o.value is None]
-        if pending:  # kriging believer: running trials count at the surrogate's mean
+        with warnings.catch_warnings():  # length scales at their bounds are expected with few trials
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            if pending:  # kriging believer: running trials count at the surrogate's mean
+                gp.fit(X, y)
+                P = np.array([self.space.encode(p) for p in pending])
+                X, y = np.vstack([X, P]), np.concatenate([y, gp.predict(P)])
             gp.fit(X, y)
-            P = np.array([self.space.encode(p) for p in pending])
-            X, y = np.vstack([X, P]), np.concatenate([y, gp.predict(P)])
-        gp.fit(X, y)
         cand = self.space.random_codes(self.rng, N_CANDIDATES)
         best_code = X[int(np.argmin(y))]
         local = np.clip(best_code + self.rng.normal(0, 0.08, size=(N_CANDIDATES // 4, X.shape[1])), 0, 1)
@@ -197,7 +201,17 @@ class BayesianSearch(Strategy):
         return self._fresh(cand[order], seen)
 
 
+def _warm_up() -> None:
+    """Import the surrogate's libraries (about 3 s cold) while the first, random trials run."""
+    import scipy.stats  # noqa: F401
+    import sklearn.gaussian_process  # noqa: F401
+
+
 def make_strategy(name: str, space: Space, seed: int, sign: float) -> Strategy:
+    if name == "Bayesian":
+        import threading
+
+        threading.Thread(target=_warm_up, daemon=True, name="kfsm-bayes-import").start()
     return {"Random": RandomSearch, "Grid": GridSearch, "Bayesian": BayesianSearch}[name](space, seed, sign)
 
 
