@@ -8,6 +8,12 @@ demos set them through ``POST /_kfsm/faults`` (or ``kfsm-lab local faults``)::
     {"operation": "s3.*", "kind": "error", "status": 503, "count": 1}
     {"operation": "sagemaker-runtime.InvokeEndpoint", "kind": "slow", "seconds": 0.5}
     {"kind": "fail_job", "job": "kfsm-run1-train", "after_seconds": 2}
+    {"kind": "iam_propagation", "seconds": 10}
+
+``iam_propagation`` models IAM's eventual consistency: a role younger than ``seconds`` cannot be
+assumed by SageMaker yet, so CreateTrainingJob, CreateHyperParameterTuningJob and CreateModel
+answer ``Could not assume role …`` as AWS does in the seconds after a role is created. The cloud
+also reads a default from ``KFSM_IAM_PROPAGATION_SECONDS`` at start (default 0: off).
 
 Each error is rendered in its service's own wire shape (JSON 1.1 ``__type``, rest-json
 ``x-amzn-ErrorType``, query-XML ``ErrorResponse``, S3 ``Error``) so botocore parses the real code.
@@ -16,13 +22,17 @@ Each error is rendered in its service's own wire shape (JSON 1.1 ``__type``, res
 from __future__ import annotations
 
 import json
+import math
+import os
 import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-KINDS = ("throttle", "error", "slow", "fail_job")
+KINDS = ("throttle", "error", "slow", "fail_job", "iam_propagation")
+IAM_PROPAGATION_ENV = "KFSM_IAM_PROPAGATION_SECONDS"
+MAX_IAM_PROPAGATION = 600.0
 JSON_SERVICES = {"sagemaker", "logs"}  # JSON 1.1 protocol
 REST_JSON_SERVICES = {"sagemaker-runtime"}
 S3_SERVICES = {"s3"}
@@ -138,16 +148,36 @@ def parse(data: dict[str, Any]) -> Fault:
         raise FaultError('a fail_job fault needs "job": the training or transform job name')
     if fault.after_seconds < 0:
         raise FaultError("after_seconds must be 0 or more")
+    if kind == "iam_propagation" and not 0 < fault.seconds <= MAX_IAM_PROPAGATION:
+        raise FaultError(f'an iam_propagation fault needs "seconds" between 0 and {MAX_IAM_PROPAGATION:g}: how long a '
+                         "new role cannot be assumed")
     return fault
+
+
+def iam_propagation_from_env(environ: dict[str, str] | None = None) -> float:
+    """``KFSM_IAM_PROPAGATION_SECONDS`` as seconds (0 when unset); ValueError names a bad value."""
+    raw = (environ if environ is not None else os.environ).get(IAM_PROPAGATION_ENV, "").strip()
+    if not raw:
+        return 0.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not 0 <= value <= MAX_IAM_PROPAGATION:
+        raise ValueError(f"{IAM_PROPAGATION_ENV}={raw!r} is not a number of seconds between 0 and "
+                         f"{MAX_IAM_PROPAGATION:g}; unset it to turn IAM propagation delays off")
+    return value
 
 
 class FaultTable:
     """The armed faults of one local cloud (thread-safe)."""
 
-    def __init__(self) -> None:
+    def __init__(self, iam_propagation_seconds: float | None = None) -> None:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
         self.injected: dict[str, int] = {}  # "kind service.Operation" -> times fired
+        self.iam_propagation_default = (iam_propagation_from_env() if iam_propagation_seconds is None
+                                        else float(iam_propagation_seconds))
 
     def add(self, fault: Fault) -> Fault:
         with self._lock:
@@ -162,7 +192,30 @@ class FaultTable:
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
-            return {"faults": [asdict(f) for f in self._faults], "injected": dict(sorted(self.injected.items()))}
+            return {"faults": [asdict(f) for f in self._faults], "injected": dict(sorted(self.injected.items())),
+                    "iam_propagation_seconds": self._iam_seconds()}
+
+    def iam_propagation_seconds(self) -> float:
+        """How long a new role cannot be assumed (0: IAM is instantly consistent)."""
+        with self._lock:
+            return self._iam_seconds()
+
+    def _iam_seconds(self) -> float:
+        armed = [f.seconds for f in self._faults if f.kind == "iam_propagation"]
+        return max(armed) if armed else self.iam_propagation_default
+
+    def role_not_yet_assumable(self, role_age_seconds: float) -> bool:
+        """True while a role this young is still propagating (counted as a fired fault)."""
+        with self._lock:
+            window = self._iam_seconds()
+            if window <= 0 or role_age_seconds >= window:
+                return False
+            label = "iam_propagation sagemaker.AssumeRole"
+            self.injected[label] = self.injected.get(label, 0) + 1
+            for f in self._faults:
+                if f.kind == "iam_propagation":
+                    f.fired += 1
+            return True
 
     def _take(self, key: str, kinds: tuple[str, ...]) -> Fault | None:
         with self._lock:

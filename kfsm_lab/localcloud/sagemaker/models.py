@@ -122,8 +122,13 @@ class SageMakerBackend:
         return f"arn:aws:sagemaker:{self.region}:{self.account}:{kind}/{name.lower()}"
 
     def _check_role(self, role_arn: str | None) -> None:
+        """SageMaker must be able to assume the role; a brand-new one may not be yet (IAM propagation)."""
         if not role_arn or not self.gateway.role_trusts_sagemaker(role_arn, self.account):
             raise errors.cannot_assume(role_arn or "(none)")
+        if self.faults.iam_propagation_seconds() > 0:
+            created = self.gateway.client("iam").get_role(RoleName=role_arn.rsplit("/", 1)[-1])["Role"]["CreateDate"]
+            if self.faults.role_not_yet_assumable(now() - created.timestamp()):
+                raise errors.cannot_assume(role_arn)
 
     # --- training jobs ---------------------------------------------------------------------------
     def create_training_job(self, req: dict[str, Any]) -> TrainingJob:
