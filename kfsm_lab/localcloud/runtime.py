@@ -15,7 +15,7 @@ import json
 
 import numpy as np
 
-from ..data import recordio
+from ..data import csvio, recordio
 from .kmeans import squared_distances
 
 CSV, JSON, JSONLINES, RECORDIO = "text/csv", "application/json", "application/jsonlines", recordio.CONTENT_TYPE
@@ -71,27 +71,25 @@ def parse_request(body: bytes, content_type: str | None, width: int) -> np.ndarr
     """Rows ``float32 [n, width]`` from a request body; InferenceError on anything else."""
     ctype, opts = media_type(content_type)
     if ctype == CSV:
+        label_size = _label_size(opts)
         try:
-            text = body.decode()
-        except UnicodeDecodeError:
-            raise InferenceError("the text/csv body is not UTF-8 text") from None
-        lines = [ln for ln in text.replace("\r\n", "\n").split("\n") if ln.strip()]
-        if not lines:
+            X = csvio.from_csv(body)
+        except ValueError as exc:
+            text = str(exc)
+            if "not comma-separated numbers" in text:
+                text = f"the text/csv body has a value that is not a number ({text})"
+            elif "different widths" in text:
+                text = f"CSV rows have different numbers of values ({text}); each must have {width + label_size}"
+            raise InferenceError(text) from None
+        if X.shape[0] == 0:
             raise InferenceError("the request body is empty; send one CSV row per record")
-        try:
-            rows = [np.array(ln.split(","), dtype=np.float32) for ln in lines]
-        except ValueError:
-            raise InferenceError("the text/csv body has a value that is not a number") from None
-        label_size = int(opts.get("label_size", "0") or 0)
-        widths = {len(r) for r in rows}
-        if len(widths) > 1:
-            raise InferenceError(f"CSV rows have different numbers of values {sorted(widths)}; "
-                                 f"each must have {width + label_size}")
-        X = np.vstack(rows)[:, label_size:]
+        if label_size >= X.shape[1]:
+            raise InferenceError(f"label_size={label_size} leaves no features in rows of {X.shape[1]} values")
+        X = X[:, label_size:]
     elif ctype == JSON:
         try:
             doc = json.loads(body or b"null")
-        except ValueError:
+        except (ValueError, RecursionError):
             raise InferenceError("the application/json body is not valid JSON") from None
         if not isinstance(doc, dict) or not isinstance(doc.get("instances"), list):
             raise InferenceError('the JSON body must be {"instances": [{"features": [...]}, ...]}')
@@ -99,14 +97,14 @@ def parse_request(body: bytes, content_type: str | None, width: int) -> np.ndarr
     elif ctype == JSONLINES:
         try:
             objs = [json.loads(ln) for ln in body.decode().splitlines() if ln.strip()]
-        except ValueError:
+        except (ValueError, RecursionError):
             raise InferenceError("a line of the application/jsonlines body is not valid JSON") from None
         X = _rows([_instance(o, i) for i, o in enumerate(objs)], width)
     elif ctype == RECORDIO:
         try:
             X, _ = recordio.read_dense_tensor(body)
-        except ValueError as exc:
-            raise InferenceError(f"the RecordIO-protobuf body cannot be read: {exc}") from None
+        except (ValueError, IndexError, KeyError, TypeError) as exc:  # a truncated varint or frame
+            raise InferenceError(f"the RecordIO-protobuf body cannot be read: {exc or type(exc).__name__}") from None
     else:
         shown = content_type or "(none)"
         raise InferenceError(f"Content type {shown} is not supported by this model; use one of "
@@ -116,14 +114,32 @@ def parse_request(body: bytes, content_type: str | None, width: int) -> np.ndarr
     if X.shape[1] != width:
         raise InferenceError(f"each record must have {width} features (the model's feature_dim); "
                              f"this request has {X.shape[1]}")
+    if not np.isfinite(X).all():
+        raise InferenceError("the features include NaN or infinite values; send finite numbers")
     return X
+
+
+def _label_size(opts: dict[str, str]) -> int:
+    raw = opts.get("label_size", "0") or "0"
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise InferenceError(f"label_size={raw} in the text/csv content type is not a whole number of columns; "
+                             "use e.g. text/csv;label_size=1")
+    return value
 
 
 def predict(X: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Closest cluster and Euclidean distance to it, per row."""
     d = squared_distances(X, centroids)
     idx = d.argmin(axis=1)
-    return idx, np.sqrt(d[np.arange(len(X)), idx])
+    dist = np.sqrt(d[np.arange(len(X)), idx])
+    if not np.isfinite(dist).all():
+        raise InferenceError("the features are too large: the distances to the centroids overflow float32; "
+                             "scale the features as the training data was")
+    return idx, dist
 
 
 def choose_accept(accept: str | None) -> str:
@@ -147,18 +163,30 @@ def _record(c: float, d: float) -> bytes:
     return recordio.frame(label)
 
 
+def _pairs(idx: np.ndarray, dist: np.ndarray) -> list[tuple[str, str]]:
+    """Each prediction's two values as JSON numbers (floats, as the service answers: ``3.0``)."""
+    clusters = [repr(float(c)) for c in range(int(idx.max()) + 1)] if len(idx) else []
+    return [(clusters[c], repr(d)) for c, d in zip(idx.tolist(), dist.astype(np.float64).tolist(), strict=True)]
+
+
+def render_records(idx: np.ndarray, dist: np.ndarray, accept: str) -> list[bytes]:
+    """One answer per record (batch transform's SingleRecord strategy)."""
+    if accept == RECORDIO:
+        return [_record(float(c), float(d)) for c, d in zip(idx, dist, strict=True)]
+    return [render(idx[i:i + 1], dist[i:i + 1], accept) for i in range(len(idx))]
+
+
 def render(idx: np.ndarray, dist: np.ndarray, accept: str) -> bytes:
-    """Serialize predictions as ``accept`` (one of OUTPUT_TYPES)."""
-    pairs = [(float(c), float(d)) for c, d in zip(idx, dist, strict=True)]
+    """Serialize predictions as ``accept`` (one of OUTPUT_TYPES), in one pass."""
+    if accept == RECORDIO:
+        return b"".join(_record(float(c), float(d)) for c, d in zip(idx, dist, strict=True))
+    pairs = _pairs(idx, dist)
     if accept == JSON:
-        return json.dumps({"predictions": [{"closest_cluster": c, "distance_to_cluster": d}
-                                           for c, d in pairs]}).encode()
+        return ('{"predictions": [' + ", ".join(f'{{"closest_cluster": {c}, "distance_to_cluster": {d}}}'
+                                                  for c, d in pairs) + "]}").encode()
     if accept == JSONLINES:
-        return "".join(json.dumps({"closest_cluster": c, "distance_to_cluster": d}) + "\n"
-                       for c, d in pairs).encode()
-    if accept == CSV:
-        return "".join(f"{c!r},{d!r}\n" for c, d in pairs).encode()
-    return b"".join(_record(c, d) for c, d in pairs)
+        return "".join(f'{{"closest_cluster": {c}, "distance_to_cluster": {d}}}\n' for c, d in pairs).encode()
+    return "".join(f"{c},{d}\n" for c, d in pairs).encode()
 
 
 def split_records(body: bytes, content_type: str | None) -> list[bytes]:
@@ -181,4 +209,4 @@ def join_records(parts: list[bytes], content_type: str | None) -> bytes:
 
 
 __all__ = ["INPUT_TYPES", "OUTPUT_TYPES", "InferenceError", "choose_accept", "join_records",
-           "media_type", "parse_request", "predict", "render", "split_records"]
+           "media_type", "parse_request", "predict", "render", "render_records", "split_records"]

@@ -75,9 +75,14 @@ def parse_predictions(payload: bytes | str) -> tuple[np.ndarray, np.ndarray]:
     stripped = text.strip()
     if not stripped:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
-    try:
-        take(json.loads(stripped))
-    except json.JSONDecodeError:
+    if stripped[0] in "{[":  # one JSON answer, JSON lines, or answers concatenated (batch transform, no Accept)
+        decoder, pos = json.JSONDecoder(), 0
+        while pos < len(stripped):
+            obj, pos = decoder.raw_decode(stripped, pos)
+            take(obj)
+            while pos < len(stripped) and stripped[pos].isspace():
+                pos += 1
+    else:
         for line in stripped.splitlines():
             line = line.strip()
             if not line:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import tarfile
 
 import numpy as np
@@ -131,7 +132,20 @@ def test_csv_training_channel(sm, role_arn, image, layout, sample):
     assert {m["MetricName"] for m in desc["FinalMetricDataList"]} == {"train:msd"}
 
 
-def test_batch_transform_writes_one_result_per_line(sm, model_name, layout, s3, sample):
+def _json_documents(text: str) -> list:
+    """Every JSON value in ``text``, one after another (answers concatenated with AssembleWith=None)."""
+    decoder, docs, pos = json.JSONDecoder(), [], 0
+    while pos < len(text):
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos < len(text):
+            doc, pos = decoder.raw_decode(text, pos)
+            docs.append(doc)
+    return docs
+
+
+def test_batch_transform_without_accept_answers_json_per_mini_batch(sm, model_name, layout, s3, sample, local_client):
+    """No Accept: the k-means container's default, application/json, one answer per MultiRecord mini-batch."""
     name = unique("kfsm-transform")
     out = layout.output_uri(name)
     sm.create_transform_job(
@@ -144,10 +158,20 @@ def test_batch_transform_writes_one_result_per_line(sm, model_name, layout, s3, 
     desc = sm.describe_transform_job(TransformJobName=name)
     assert desc["TransformJobStatus"] == "Completed", desc.get("FailureReason")
     key = f"{layout.output_prefix}/{name}/valid_data.csv.out"
-    lines = s3.get_object(Bucket=layout.bucket, Key=key)["Body"].read().decode().splitlines()
-    assert len(lines) == len(sample.valid)
-    first = json.loads(lines[0])
-    assert set(first) == {"closest_cluster", "distance_to_cluster"}
+    docs = _json_documents(s3.get_object(Bucket=layout.bucket, Key=key)["Body"].read().decode())
+    rows_bytes = len(s3.get_object(Bucket=layout.bucket, Key=layout.valid_key)["Body"].read())
+    assert len(docs) == -(-rows_bytes // (1024 * 1024)) or len(docs) == -(-rows_bytes // (1024 * 1024)) + 1
+    preds = [p for d in docs for p in d["predictions"]]
+    assert len(preds) == len(sample.valid)
+    assert set(preds[0]) == {"closest_cluster", "distance_to_cluster"}
+    logs = local_client("logs")
+    streams = [s["logStreamName"] for s in logs.describe_log_streams(
+        logGroupName="/aws/sagemaker/TransformJobs", logStreamNamePrefix=f"{name}/")["logStreams"]]
+    (host,) = [s for s in streams if not s.endswith("/data-log")]
+    assert re.fullmatch(rf"{name}/i-[0-9a-f]{{17}}-\d{{10}}", host) and f"{host}/data-log" in streams
+    data_log = [e["message"] for e in logs.get_log_events(logGroupName="/aws/sagemaker/TransformJobs",
+                                                          logStreamName=f"{host}/data-log")["events"]]
+    assert "BatchStrategy=MULTI_RECORD" in data_log[0] and "1000 records" in data_log[-1]
 
 
 def test_batch_transform_honours_accept_and_assemble(sm, model_name, layout, s3, sample):

@@ -7,11 +7,14 @@ service's style; a worker never takes the server down.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import struct
 import tarfile
 import threading
 import time
 import traceback
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -395,13 +398,17 @@ def _bring_up(backend: SageMakerBackend, ep: Endpoint, cfg: EndpointConfig, upda
         else:
             ep.status, ep.failure_reason = "Failed", error
         ep.modified = now()
-    lines = [(now(), f"Endpoint {ep.name}: {'updated to' if updating else 'created with'} config {cfg.name}")]
-    lines += [(now(), f"Variant {v.name}: loaded k-means model, {v.centroids.shape[0]} clusters x "
-                      f"{v.centroids.shape[1]} features") for v in variants]
-    if error:
-        lines.append((now(), f"Failed to load the model: {error}"))
+    head = (now(), f"Endpoint {ep.name}: {'updated to' if updating else 'created with'} config {cfg.name}")
     try:
-        backend.gateway.log(f"{ENDPOINT_LOG_GROUP}/{ep.name}", "AllTraffic/local-instance-1", lines, backend.region)
+        for spec in cfg.variants:  # one stream per variant and instance: <variant>/<instance id>
+            name = spec.get("VariantName", "AllTraffic")
+            lines = [head] + [(now(), f"Variant {v.name}: loaded k-means model, {v.centroids.shape[0]} clusters "
+                                      f"x {v.centroids.shape[1]} features") for v in variants if v.name == name]
+            if error:
+                lines.append((now(), f"Failed to load the model: {error}"))
+            for i in range(max(1, int(spec.get("InitialInstanceCount", 1) or 1))):
+                backend.gateway.log(f"{ENDPOINT_LOG_GROUP}/{ep.name}", f"{name}/{_instance_id(f'{ep.arn}/{name}', i)}",
+                                    lines, backend.region)
     except Exception:  # noqa: BLE001, S110 - logs are best effort
         pass
     ep.ready.set()
@@ -419,56 +426,135 @@ def _delete(backend: SageMakerBackend, ep: Endpoint) -> None:
 
 
 
-def _batches(records: list[bytes], strategy: str, max_bytes: int) -> list[list[bytes]]:
-    if strategy == "SingleRecord":
-        return [[r] for r in records]
-    out: list[list[bytes]] = [[]]
-    size = 0
-    for r in records:
-        if out[-1] and size + len(r) + 1 > max_bytes:
-            out.append([])
-            size = 0
-        out[-1].append(r)
-        size += len(r) + 1
-    return [b for b in out if b]
+NL = b"\n"
 
 
-def transform_object(body: bytes, req: dict[str, Any], centroids: np.ndarray) -> bytes:
+class PayloadTooLarge(ValueError):
+    """One record is larger than MaxPayloadInMB."""
+
+
+def _line_chunks(body: bytes, max_bytes: int) -> Iterator[bytes]:
+    """Consecutive runs of whole lines, each at most ``max_bytes`` (MultiRecord mini-batches), no copies kept."""
+    start, n = 0, len(body)
+    while start < n:
+        end = min(start + max_bytes, n)
+        if end < n:
+            cut = body.rfind(b"\n", start, end)
+            if cut < start:
+                raise PayloadTooLarge(f"a record starting at byte {start} is larger than MaxPayloadInMB "
+                                      f"({max_bytes // (1024 * 1024)} MB)")
+            end = cut + 1
+        chunk = body[start:end]
+        start = end
+        if chunk.strip():
+            yield chunk
+
+
+def _frame_chunks(body: bytes, max_bytes: int) -> Iterator[bytes]:
+    """Consecutive RecordIO records grouped into batches of at most ``max_bytes``."""
+    view = memoryview(body)
+    pos, start, n = 0, 0, len(body)
+    while pos < n:
+        if n - pos < 8:
+            raise ValueError(f"truncated RecordIO header at byte {pos}")
+        _, length = struct.unpack_from("<II", view, pos)
+        size = 8 + (length & ((1 << 29) - 1)) + (-length % 4)
+        if size > max_bytes:
+            raise PayloadTooLarge(f"the record at byte {pos} is larger than MaxPayloadInMB "
+                                  f"({max_bytes // (1024 * 1024)} MB)")
+        if pos + size - start > max_bytes:
+            yield bytes(view[start:pos])
+            start = pos
+        pos += size
+    if pos > start:
+        yield bytes(view[start:min(pos, n)])
+
+
+def _requests(body: bytes, req: dict[str, Any]) -> Iterator[tuple[bytes, bool]]:
+    """The request bodies batch transform sends the container for one object, and whether each is one record."""
+    tin = req.get("TransformInput", {})
+    ctype, _ = runtime.media_type(tin.get("ContentType") or runtime.CSV)
+    split = tin.get("SplitType", "None")
+    max_bytes = int(req.get("MaxPayloadInMB", 6) or 6) * 1024 * 1024
+    single = (req.get("BatchStrategy") or "MultiRecord") == "SingleRecord"
+    if split == "None":
+        if len(body) > max_bytes:
+            raise PayloadTooLarge(f"the object is {len(body)} bytes, larger than MaxPayloadInMB "
+                                  f"({max_bytes // (1024 * 1024)} MB); set SplitType to split it into records")
+        yield body, False
+        return
+    chunks = _frame_chunks(body, max_bytes) if split == "RecordIO" or ctype == runtime.RECORDIO else \
+        _line_chunks(body, max_bytes)
+    for chunk in chunks:
+        yield chunk, single
+
+
+def transform_object(body: bytes, req: dict[str, Any], centroids: np.ndarray,
+                     check: Callable[[], None] | None = None, counts: list[int] | None = None) -> bytes:
     """The ``.out`` content for one input object (raises runtime.InferenceError on bad data).
 
-    Without ``Accept`` the output is JSON Lines (one result per record, one per line), which is what
-    ``Accept=application/jsonlines`` + ``AssembleWith=Line`` gives on the service.
+    Each MultiRecord mini-batch (at most MaxPayloadInMB of whole records) is one request to the
+    container and gives one answer; SingleRecord answers record by record. Without ``Accept`` the
+    k-means container answers ``application/json`` (one ``{"predictions": [...]}`` per request), as
+    it does for an InvokeEndpoint without Accept. ``AssembleWith=Line`` puts a newline after each.
+    ``check`` runs between mini-batches (a stop request ends the work there).
     """
     tin, tout = req.get("TransformInput", {}), req.get("TransformOutput", {})
-    ctype = tin.get("ContentType") or "text/csv"
-    accept = runtime.choose_accept(tout.get("Accept") or runtime.JSONLINES)
-    split = tin.get("SplitType", "None")
-    if split in ("Line", "RecordIO"):
-        records = runtime.split_records(body, ctype)
-    else:
-        records = [body]
-    max_bytes = int(req.get("MaxPayloadInMB", 6) or 6) * 1024 * 1024
-    assemble_line = tout.get("AssembleWith", "None") == "Line"
-    outputs = []
+    ctype = tin.get("ContentType") or runtime.CSV
+    accept = runtime.choose_accept(tout.get("Accept") or None)
+    line = tout.get("AssembleWith", "None") == "Line"
+    parts: list[bytes] = []
     done = 0
-    for batch in _batches(records, req.get("BatchStrategy") or "MultiRecord", max_bytes):
-        try:
-            X = runtime.parse_request(runtime.join_records(batch, ctype), ctype, centroids.shape[1])
-        except runtime.InferenceError as exc:
-            raise runtime.InferenceError(f"records {done + 1}-{done + len(batch)}: {exc}", exc.status) from None
-        idx, dist = runtime.predict(X, centroids)
-        out = runtime.render(idx, dist, accept)
-        if assemble_line and not out.endswith(b"\n"):
-            out += b"\n"
-        outputs.append(out)
-        done += len(batch)
-    return b"".join(outputs)
+    try:
+        for chunk, single in _requests(body, req):
+            if check is not None:
+                check()
+            try:
+                X = runtime.parse_request(chunk, ctype, centroids.shape[1])
+            except runtime.InferenceError as exc:
+                last = done + max(1, chunk.count(NL))
+                raise runtime.InferenceError(f"records {done + 1}-{last}: {exc}", exc.status) from None
+            idx, dist = runtime.predict(X, centroids)
+            answers = runtime.render_records(idx, dist, accept) if single else [runtime.render(idx, dist, accept)]
+            for out in answers:
+                parts.append(out)
+                if line and not out.endswith(b"\n"):
+                    parts.append(b"\n")
+            done += len(X)
+    except PayloadTooLarge as exc:
+        raise runtime.InferenceError(str(exc), 413) from None
+    except ValueError as exc:  # a RecordIO body cut short
+        raise runtime.InferenceError(str(exc)) from None
+    if counts is not None:
+        counts.append(done)
+    return b"".join(parts)
+
+
+def _instance_id(owner: str, i: int) -> str:
+    """A stable EC2-style instance id (``i-`` and 17 hex digits) for the i-th instance of ``owner``."""
+    return "i-" + hashlib.blake2b(f"{owner}/{i}".encode(), digest_size=9).hexdigest()[:17]
+
+
+def instance_ids(job: TransformJob) -> list[str]:
+    """The job's instances (log streams are named after them)."""
+    return [_instance_id(job.arn, i) for i in range(job.instance_count)]
 
 
 def _transform(backend: SageMakerBackend, job: TransformJob) -> None:
     req = job.request
     phases = _Phases(backend, 3, job.stop_requested, job)
-    log: list[tuple[float, str]] = []
+    hosts = [f"{job.name}/{iid}-{int(job.created)}" for iid in instance_ids(job)]
+    logs: dict[str, list[tuple[float, str]]] = {h: [] for h in hosts}
+    data_logs: dict[str, list[tuple[float, str]]] = {h: [] for h in hosts}
+    strategy = (req.get("BatchStrategy") or "MultiRecord").upper().replace("RECORD", "_RECORD")
+    for h in hosts:
+        data_logs[h].append((now(), f"[sagemaker logs]: MaxConcurrentTransforms={req.get('MaxConcurrentTransforms', 1)}"
+                                    f", MaxPayloadInMB={req.get('MaxPayloadInMB', 6)}, BatchStrategy={strategy}"))
+
+    def stop_check() -> None:
+        if job.stop_requested.is_set():
+            raise JobStopped
+
     try:
         phases.next()
         with backend.lock:
@@ -478,6 +564,9 @@ def _transform(backend: SageMakerBackend, job: TransformJob) -> None:
             centroids = load_variants(backend, [{"ModelName": model.name}])[0].centroids
         except ValueError as exc:
             raise JobFailure(f"ClientError: {exc}") from None
+        for h in hosts:
+            logs[h].append((now(), f"Loaded k-means model {model.name}: {centroids.shape[0]} clusters x "
+                                   f"{centroids.shape[1]} features"))
         src = req.get("TransformInput", {}).get("DataSource", {}).get("S3DataSource", {})
         if src.get("S3DataType", "S3Prefix") != "S3Prefix":
             raise JobFailure(f"ClientError: S3DataType {src.get('S3DataType')} is not supported by the local "
@@ -488,18 +577,22 @@ def _transform(backend: SageMakerBackend, job: TransformJob) -> None:
         out_bucket, out_prefix = split_s3_uri(out_uri)
         keys = _objects(backend, in_uri, "TransformInput")
         phases.next()
-        for key in keys:
-            if job.stop_requested.is_set():
-                raise JobStopped
+        for i, key in enumerate(keys):
+            stop_check()
+            host = hosts[i % len(hosts)]  # objects are spread over the instances
             rel = key[len(prefix):].lstrip("/") or key.rsplit("/", 1)[-1]
             body = backend.gateway.get(in_bucket, key, backend.region)
+            counts: list[int] = []
             try:
-                result = transform_object(body, req, centroids)
+                result = transform_object(body, req, centroids, stop_check, counts)
             except runtime.InferenceError as exc:
+                data_logs[host].append((now(), f"[sagemaker logs]: s3://{in_bucket}/{key}: ClientError: {exc}"))
                 raise JobFailure(f"ClientError: Bad input in s3://{in_bucket}/{key}: {exc}") from None
+            del body
             out_key = f"{out_prefix}/{rel}.out" if out_prefix else f"{rel}.out"
             backend.gateway.put(out_bucket, out_key, result, backend.region)
-            log.append((now(), f"s3://{in_bucket}/{key} -> s3://{out_bucket}/{out_key} ({len(result)} bytes)"))
+            data_logs[host].append((now(), f"[sagemaker logs]: s3://{in_bucket}/{key}: {counts[0]} records -> "
+                                           f"s3://{out_bucket}/{out_key} ({len(result)} bytes)"))
         phases.next()
         with backend.lock:
             job.status = "Completed"
@@ -508,18 +601,20 @@ def _transform(backend: SageMakerBackend, job: TransformJob) -> None:
         with backend.lock:
             job.status = "Stopped"
     except JobFailure as exc:
-        log.append((now(), str(exc)))
+        logs[hosts[0]].append((now(), str(exc)))
         with backend.lock:
             job.status, job.failure_reason = "Failed", str(exc)
     except Exception as exc:  # noqa: BLE001
-        log.append((now(), traceback.format_exc()))
+        logs[hosts[0]].append((now(), traceback.format_exc()))
         with backend.lock:
             job.status, job.failure_reason = "Failed", f"InternalServerError: {type(exc).__name__}: {exc}"
     finally:
         with backend.lock:
             job.ended = job.modified = now()
         try:
-            backend.gateway.log(TRANSFORM_LOG_GROUP, f"{job.name}/local-instance-1", log, backend.region)
+            for h in hosts:
+                backend.gateway.log(TRANSFORM_LOG_GROUP, h, logs[h], backend.region)
+                backend.gateway.log(TRANSFORM_LOG_GROUP, f"{h}/data-log", data_logs[h], backend.region)
         except Exception:  # noqa: BLE001, S110 - best effort
             pass
         job.done.set()
