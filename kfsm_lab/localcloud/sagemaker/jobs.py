@@ -131,13 +131,16 @@ def read_channel(backend: SageMakerBackend, channel: dict[str, Any], role: str |
             if ctype in (recordio.CONTENT_TYPE, "application/x-recordio"):
                 X, _ = recordio.read_dense_tensor(body)
             elif ctype == "text/csv":
-                X = csvio.from_csv(body)[:, int(opts.get("label_size", "0") or 0):]
+                label_size = opts.get("label_size", "0") or "0"
+                if not label_size.isdigit():
+                    raise ValueError(f"label_size={label_size} is not a whole number of columns")
+                X = csvio.from_csv(body)[:, int(label_size):]
             else:
                 raise JobFailure(f"ClientError: channel '{name}': content type {ctype} is not supported; "
                                  "use application/x-recordio-protobuf or text/csv")
-        except ValueError as exc:
+        except (ValueError, IndexError, KeyError, TypeError, struct.error) as exc:  # e.g. a truncated varint
             raise JobFailure(f"ClientError: Unable to read data channel '{name}' (s3://{bucket}/{key}) as "
-                             f"{ctype}: {exc}") from None
+                             f"{ctype}: {exc or type(exc).__name__}") from None
         if X.size:
             parts.append(X)
     if not parts:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 JSON_11 = "application/x-amz-json-1.1"
 STATE_VERSION = 1
+MAX_INVOKE_BYTES = 6 * 1024 * 1024  # the service's InvokeEndpoint payload limit
 
 Reply = tuple[int, dict[str, str], bytes]
 
@@ -84,6 +85,8 @@ class SageMakerService:
         except errors.SageMakerError as exc:
             return exc.status, {"Content-Type": JSON_11, "x-amzn-ErrorType": exc.code}, \
                 json.dumps(exc.body()).encode()
+        except Exception as exc:  # noqa: BLE001 - a bug answers as the service's InternalFailure, never HTML
+            return _internal(exc, JSON_11)
 
     # training jobs
     def op_CreateTrainingJob(self, b: SageMakerBackend, req: dict) -> dict:
@@ -191,6 +194,11 @@ class SageMakerService:
         """``POST /endpoints/<name>/invocations``: the k-means container's answer, or the service's error."""
         b = self.backend(region)
         try:
+            if len(body) > MAX_INVOKE_BYTES:
+                return 413, {"Content-Type": "application/json"}, json.dumps({
+                    "message": f"Request payload of {len(body)} bytes exceeds the InvokeEndpoint limit of 6 MB "
+                               f"({MAX_INVOKE_BYTES} bytes); send fewer records per request or use a batch "
+                               "transform job"}).encode()
             try:
                 ep, variants = b.serving_variants(endpoint_name)
             except errors.ValidationException:
@@ -216,9 +224,9 @@ class SageMakerService:
             try:
                 accept = runtime.choose_accept(headers.get("accept"))
                 X = runtime.parse_request(body, headers.get("content-type"), variant.centroids.shape[1])
+                idx, dist = runtime.predict(X, variant.centroids)
             except runtime.InferenceError as exc:
                 raise errors.model_error(exc.status, str(exc), endpoint_name, self.account, region) from None
-            idx, dist = runtime.predict(X, variant.centroids)
             return 200, {"Content-Type": accept, "x-Amzn-Invoked-Production-Variant": variant.name}, \
                 runtime.render(idx, dist, accept)
         except errors.SageMakerError as exc:
@@ -227,4 +235,15 @@ class SageMakerService:
                 payload = {"ErrorCode": "CLIENT_ERROR_FROM_MODEL", "Message": exc.message, **exc.extra}
             return exc.status, {"Content-Type": "application/json", "x-amzn-ErrorType": exc.code}, \
                 json.dumps(payload).encode()
+        except Exception as exc:  # noqa: BLE001 - a bug answers as the service's InternalFailure, never HTML
+            return _internal(exc, "application/json")
 
+
+def _internal(exc: Exception, content_type: str) -> Reply:
+    """``500 InternalFailure`` as JSON; the traceback goes to the cloud's log, not to the client."""
+    import traceback
+
+    traceback.print_exc()
+    body = {"__type": "InternalFailure", "message": f"The local cloud failed to serve the request "
+                                                    f"({type(exc).__name__}); see its log for the traceback."}
+    return 500, {"Content-Type": content_type, "x-amzn-ErrorType": "InternalFailure"}, json.dumps(body).encode()
