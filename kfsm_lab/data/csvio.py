@@ -13,7 +13,7 @@ import io
 import numpy as np
 
 CONTENT_TYPE = "text/csv"
-SMALL = 64 * 1024  # below this many bytes numpy's split beats pandas' fixed cost
+SMALL = 192 * 1024  # below this many bytes numpy's split beats pandas' fixed cost (about 20 µs a column)
 
 
 def to_csv(array: np.ndarray) -> str:

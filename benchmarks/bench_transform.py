@@ -1,0 +1,119 @@
+"""Batch transform throughput: rows/s for 1k, 60k and 600k rows against the same work done in one process.
+
+Input is the exercise's batch input: CSV, ``SplitType=Line``, ``MultiRecord`` mini-batches of
+``MaxPayloadInMB=6``, ``AssembleWith=Line``, JSON answers. 60k rows is the 5,000-digit sample
+resampled with ±1-pixel shifts (as ``bench_scaling``); 600k rows is ten such objects under one prefix.
+The transform time is create → Completed through the local cloud's API at pace 0 (polled every
+50 ms). The floor is the same parse + assign + answer in this process, with the same parser, on the
+same bytes (no HTTP, no S3). Goal: the 60k-row transform within 2× of its floor.
+
+    .venv/bin/python benchmarks/bench_transform.py [--sizes 1000,60000,600000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import Section, deploy_endpoint, local_cloud
+from bench_scaling import fast_csv, shifted_resample
+
+GOAL = 2.0
+OBJECT_ROWS = 60_000  # larger inputs are split into objects of this many rows
+
+
+def _floor(bodies: list[bytes], centroids: np.ndarray, max_bytes: int) -> float:
+    """Seconds for parse + assign + JSON answer of every mini-batch, in this process."""
+    from kfsm_lab.localcloud import runtime
+    from kfsm_lab.localcloud.sagemaker.jobs import _line_chunks
+
+    t0 = time.perf_counter()
+    for body in bodies:
+        parts = []
+        for chunk in _line_chunks(body, max_bytes):
+            X = runtime.parse_request(chunk, "text/csv", centroids.shape[1])
+            idx, dist = runtime.predict(X, centroids)
+            parts.append(runtime.render(idx, dist, runtime.JSON))
+            parts.append(b"\n")
+        b"".join(parts)
+    return time.perf_counter() - t0
+
+
+def _wait(sm, name: str, timeout: float = 1800) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        d = sm.describe_transform_job(TransformJobName=name)
+        if d["TransformJobStatus"] in ("Completed", "Failed", "Stopped"):
+            return d
+        time.sleep(0.05)
+    raise TimeoutError(f"transform {name} still running after {timeout} s")
+
+
+def run(sizes: tuple[int, ...] = (1_000, 60_000, 600_000), section: Section | None = None) -> Section:
+    section = section or Section("Batch transform throughput (CSV, MultiRecord 6 MB, JSON answers)")
+    from kfsm_lab.data import load_sample
+    from kfsm_lab.localcloud.sagemaker.jobs import centroids_from_tarball
+
+    sample = load_sample()
+    base = np.concatenate([sample.train.X, sample.valid.X, sample.test.X])
+    load_before = os.getloadavg()[0]
+    ratios: dict[int, float] = {}
+    with local_cloud(pace=0) as info:
+        endpoint, _ = deploy_endpoint(info, "tput")
+        sm, s3 = info.client("sagemaker"), info.client("s3")
+        model = f"{endpoint.removesuffix('-ep')}-model"
+        url = sm.describe_model(ModelName=model)["PrimaryContainer"]["ModelDataUrl"]
+        bucket, key = url[5:].split("/", 1)
+        centroids = centroids_from_tarball(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        one = fast_csv(shifted_resample(base, OBJECT_ROWS))
+        for n in sizes:
+            if n <= OBJECT_ROWS:
+                lines = one.split(b"\n", n)
+                bodies = [b"\n".join(lines[:n])]
+            else:
+                bodies = [one] * (n // OBJECT_ROWS)
+            prefix = f"tput-{n}-{uuid.uuid4().hex[:6]}"
+            for i, body in enumerate(bodies):
+                s3.put_object(Bucket=bucket, Key=f"{prefix}/in/part-{i:03d}.csv", Body=body)
+            t0 = time.perf_counter()
+            sm.create_transform_job(
+                TransformJobName=prefix, ModelName=model, BatchStrategy="MultiRecord", MaxPayloadInMB=6,
+                TransformInput={"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix",
+                                                                "S3Uri": f"s3://{bucket}/{prefix}/in/"}},
+                                "ContentType": "text/csv", "SplitType": "Line"},
+                TransformOutput={"S3OutputPath": f"s3://{bucket}/{prefix}/out", "Accept": "application/json",
+                                 "AssembleWith": "Line"},
+                TransformResources={"InstanceType": "ml.m5.large", "InstanceCount": 1})
+            d = _wait(sm, prefix)
+            took = time.perf_counter() - t0
+            if d["TransformJobStatus"] != "Completed":
+                raise RuntimeError(f"transform of {n} rows: {d.get('FailureReason')}")
+            floor = _floor(bodies, centroids, 6 * 1024 * 1024)
+            ratios[n] = took / floor
+            mb = sum(len(b) for b in bodies) / 1e6
+            section.add(f"{n:>7} rows ({mb:,.0f} MB CSV): transform / floor",
+                        f"{n / took:,.0f} / {n / floor:,.0f} rows/s",
+                        f"×{took / floor:.2f}" + (f" (goal ≤ {GOAL:g})" if n == 60_000 else ""),
+                        None if n != 60_000 else took / floor <= GOAL)
+            for i in range(len(bodies)):
+                s3.delete_object(Bucket=bucket, Key=f"{prefix}/in/part-{i:03d}.csv")
+                s3.delete_object(Bucket=bucket, Key=f"{prefix}/out/part-{i:03d}.csv.out")
+    load_after = os.getloadavg()[0]
+    busy = max(load_before, load_after) > (os.cpu_count() or 1) / 2
+    section.note(f"1-minute load average {load_before:.2f} before, {load_after:.2f} after"
+                 + (" — a busy machine: the figures are not judged" if busy else ""))
+    return section
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="1000,60000,600000")
+    args = ap.parse_args()
+    run(tuple(int(x) for x in args.sizes.split(",")))
