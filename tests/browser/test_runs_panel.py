@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from kfsm_lab.pipeline import runs
-from kfsm_lab.pipeline.names import STEPS, new_run_id
+from kfsm_lab.names import STEPS, new_run_id
 
 from .conftest import requires_chromium
 from .labpage import LabPage

@@ -11,7 +11,7 @@ from kfsm_lab import aws
 from kfsm_lab.data import S3Layout
 from kfsm_lab.images import kmeans_image
 from kfsm_lab.pipeline.jobs import JobReader
-from kfsm_lab.pipeline.names import STEP_TRAIN
+from kfsm_lab.names import STEP_TRAIN
 
 
 def test_aws_spacing_keeps_a_watched_job_under_twelve_calls_a_minute():

@@ -12,7 +12,7 @@ from kfsm_lab import aws
 from kfsm_lab.data import split_s3_uri
 from kfsm_lab.monitor import diff, progress_figure
 from kfsm_lab.pipeline import attach, list_runs, start_run
-from kfsm_lab.pipeline.names import STEP_TRAIN, STEPS
+from kfsm_lab.names import STEP_TRAIN, STEPS
 
 pytestmark = pytest.mark.slow
 
@@ -189,7 +189,7 @@ def _faults(local_cloud, method: str, body: dict | None = None) -> dict:
 
 
 def test_throttled_describes_are_retried_and_a_lost_transform_fails_the_run(ready, local_cloud):
-    from kfsm_lab.pipeline.names import STEP_TRANSFORM, new_run_id
+    from kfsm_lab.names import STEP_TRANSFORM, new_run_id
 
     try:
         _faults(local_cloud, "POST", {"operation": "sagemaker.DescribeTrainingJob", "kind": "throttle", "count": 3})
