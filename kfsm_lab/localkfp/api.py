@@ -24,13 +24,12 @@ import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 from . import model, spec
 from .model import Experiment, RunStatus, Submission
-from .store import RunFiles, Store, pid_alive, valid_id, valid_task_name
+from .store import RunFiles, Store, pid_alive, valid_task_name
 
 log = logging.getLogger(__name__)
 API = "/apis/v2beta1"
@@ -430,7 +429,8 @@ class LocalKfpApp:
 
     def _task_json(self, sub: Submission, t: model.TaskStatus) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "run_id": sub.run_id, "task_id": t.task_id, "display_name": t.name, "create_time": rfc3339(t.create_time),
+            "run_id": sub.run_id, "task_id": t.task_id, "display_name": t.display_name or t.name,
+            "create_time": rfc3339(t.create_time),
             "start_time": rfc3339(t.start_time), "end_time": rfc3339(t.end_time), "state": t.state,
             "pod_name": pod_name(sub.run_id, t.name), "child_tasks": [],
             "state_history": [_status(h.state, h.at, h.message) for h in t.history],
@@ -495,9 +495,4 @@ def _reply(start_response: StartResponse, status: int, ctype: str, body: bytes) 
     return [body]
 
 
-def valid_run_id(value: str) -> bool:
-    return valid_id(value)
-
-
 __all__ = ["API", "ApiError", "LocalKfpApp", "pod_name", "rfc3339"]
-_ = Path

@@ -67,7 +67,8 @@ class StateChange(_Record):
 
 class TaskStatus(_Record):
     task_id: str
-    name: str
+    name: str  # the task's key in the DAG
+    display_name: str = ""  # its taskInfo.name (set_display_name), what KFP's task details show
     component: str = ""
     state: str = PENDING
     create_time: float = Field(default_factory=now)

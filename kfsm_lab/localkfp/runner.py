@@ -40,7 +40,8 @@ class Runner:
         self.sub = sub
         self.plan = plan
         self.lock = threading.RLock()
-        self.status = RunStatus(pid=os.getpid())
+        self.status = files.status()  # PENDING, as the API wrote it
+        self.status.pid = os.getpid()
         self.processes: dict[str, tasks.TaskProcess] = {}
         self.cancelled = threading.Event()
         self.log = open(files.runner_log, "a", buffering=1, encoding="utf-8")
@@ -58,8 +59,10 @@ class Runner:
     def task(self, name: str, component: str) -> TaskStatus:
         with self.lock:
             if name not in self.status.tasks:
-                self.status.tasks[name] = TaskStatus(task_id=str(uuid.uuid4()), name=name, component=component,
-                                                     log_file=str(self.files.task_log(name)))
+                dag_task = self.plan.spec.root.dag.tasks.get(name)
+                shown = dag_task.task_info.name if dag_task is not None and dag_task.task_info.name else name
+                self.status.tasks[name] = TaskStatus(task_id=str(uuid.uuid4()), name=name, display_name=shown,
+                                                     component=component, log_file=str(self.files.task_log(name)))
             return self.status.tasks[name]
 
     def on_sigterm(self, signum: int, frame: Any) -> None:
@@ -76,7 +79,12 @@ class Runner:
 
     # -- the run ------------------------------------------------------------------------------
     def run(self) -> int:
+        from kfp import local
+
         signal.signal(signal.SIGTERM, self.on_sigterm)
+        # kfp.local's own settings, read by its helpers (workspace, pipeline root): the same as its SubprocessRunner
+        local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(self.files.pipeline_root),
+                   raise_on_error=True)
         with self.lock:
             self.status.started_at = model.now()
             self.status.move(model.RUNNING)
@@ -122,7 +130,7 @@ class Runner:
             dag_arguments=dict(self.sub.parameters), dag_inputs_spec=pspec.root.input_definitions)
         for key, value in arguments.items():
             store.put_parent_input(key, value)
-        executors = {label: ex for label, ex in spec._executors(pspec).items()}
+        executors = spec.executors(pspec)
         deps = {name: set(t.dependent_tasks) for name, t in dag.tasks.items()}
         pending = set(dag.tasks)
         succeeded: set[str] = set()

@@ -85,7 +85,7 @@ class Plan:
         return not any(p.WhichOneof("kind") == "value_from_oneof" for p in dag.outputs.parameters.values())
 
 
-def _executors(spec: pipeline_spec_pb2.PipelineSpec) -> dict[str, Any]:
+def executors(spec: pipeline_spec_pb2.PipelineSpec) -> dict[str, Any]:
     from kfp.local import utils
 
     executors = json_format.MessageToDict(spec.deployment_spec).get("executors", {})
@@ -96,7 +96,7 @@ def check_executors(spec: pipeline_spec_pb2.PipelineSpec) -> None:
     from kfp.dsl import component_factory
 
     containerized = component_factory.CONTAINERIZED_PYTHON_COMPONENT_COMMAND
-    for label, executor in _executors(spec).items():
+    for label, executor in executors(spec).items():
         kind = executor.WhichOneof("spec")
         if kind == "importer":
             continue

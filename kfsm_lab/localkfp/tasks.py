@@ -13,13 +13,13 @@ only cost a second per task.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import signal
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,8 +97,10 @@ class TaskProcess:
     def run(self, command: list[str], env: dict[str, str], log_path: Path) -> tuple[int, list[str]]:
         tail: list[str] = []
         with open(log_path, "a", buffering=1, encoding="utf-8", errors="replace") as log:
+            # its own process group: kfp's `sh -ec` wrapper does not pass signals on to the Python step
             self.proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, text=True, bufsize=1, errors="replace")
+                                         stdin=subprocess.DEVNULL, text=True, bufsize=1, errors="replace",
+                                         process_group=0)
             assert self.proc.stdout is not None
             for line in self.proc.stdout:
                 log.write(line)
@@ -113,11 +115,13 @@ class TaskProcess:
         proc = self.proc
         if proc is None or proc.poll() is not None:
             return
-        proc.send_signal(signal.SIGTERM)
         try:
+            os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(grace)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def execute(
@@ -187,6 +191,3 @@ def outputs_as_json(outputs: dict[str, Any]) -> dict[str, Any]:
             out[key] = value
     return out
 
-
-def elapsed(since: float) -> float:
-    return time.time() - since

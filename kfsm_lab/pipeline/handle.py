@@ -103,7 +103,9 @@ class RunHandle:
     @property
     def graph(self) -> Graph:
         if self._graph is None:
-            self._graph = Graph.from_spec(_get(self._run, "pipeline_spec") if self._run is not None else None)
+            if self._run is None:
+                return Graph.from_spec(None)  # not read yet: no tasks known
+            self._graph = Graph.from_spec(_get(self._run, "pipeline_spec"))
         return self._graph
 
     @property
@@ -148,14 +150,15 @@ class RunHandle:
                 "component": node.component, "kind": node.kind, "depends_on": list(node.depends_on),
                 "state": state, "start": _epoch(_get(task, "start_time")), "end": _epoch(_get(task, "end_time")),
                 "job_name": self.job_name(node), "job_status": None, "secondary_status": None,
-                "failure_reason": error, "inputs": self.graph.resolved_inputs(node, self.parameters),
+                "failure_reason": error, "error": error, "inputs": self.graph.resolved_inputs(node, self.parameters),
                 "outputs": {}, "log_path": target.task_log_path(self.kfp_run_id, node.name),
             }
             view = self._views.get(node.name) or {}
             if view.get("exists"):
                 st["job_status"] = view.get("status")
                 st["secondary_status"] = view.get("secondary_status")
-                st["failure_reason"] = st["failure_reason"] or view.get("failure_reason")
+                # SageMaker's own words first: the task's error wraps them in the step's exception
+                st["failure_reason"] = view.get("failure_reason") or st["failure_reason"]
                 for key in ("phases", "metrics", "logs"):
                     if key in view:
                         st[key] = view[key]
@@ -384,6 +387,7 @@ def start_run(settings: Settings, run_id: str | None = None, *, pipeline: Any = 
                        links=conn.links(experiment_id, kfp_run_id).as_dict())
     runs.save(record)
     handle = RunHandle(record, settings, conn)
+    handle._graph = graph  # known from the compiled spec before the first read
     return handle
 
 
@@ -396,13 +400,16 @@ def _spec_of(package: Path) -> dict[str, Any]:
 
 def attach(run_id: str, settings: Settings | None = None, *, kfp_token: str | None = None,
            kfp_cookies: str | None = None) -> RunHandle:
-    """A handle to a run started earlier (by the kit, or by ``kfp.Client`` on the local target), refreshed.
+    """A handle to a run started earlier — by the kit, or by a plain ``kfp.Client`` — refreshed.
 
-    ``run_id`` is the kit's run id or the Kubeflow Pipelines run id. Reading never starts a local cloud.
+    ``run_id`` is the kit's run id or the Kubeflow Pipelines run id. A run the kit has no record of is
+    looked up on the settings' target (local by default) and remembered, so its kit run id works next
+    time too. Reading never starts a local cloud.
     """
-    record = runs.load(run_id)
+    record = runs.load(check_run_id(run_id))  # a kit run id or a KFP run id (a UUID): both fit the rule
     if record is None:
-        record = _record_from_local_api(run_id, settings)
+        record = _record_from_api(run_id, settings, kfp_token, kfp_cookies)
+        runs.save(record)
     conn = None
     if record.target == "aws" and (kfp_token or kfp_cookies):
         conn = kfp_target("aws").connect(_settings_of(record, settings), token=kfp_token, cookies=kfp_cookies,
@@ -410,13 +417,13 @@ def attach(run_id: str, settings: Settings | None = None, *, kfp_token: str | No
     return RunHandle(record, settings, conn).refresh()
 
 
-def _record_from_local_api(run_id: str, settings: Settings | None) -> RunRecord:
-    """A record for a local run the kit did not submit (a plain ``kfp.Client`` in a notebook)."""
+def _record_from_api(run_id: str, settings: Settings | None, token: str | None, cookies: str | None) -> RunRecord:
+    """A record for a run the kit did not submit (a plain ``kfp.Client`` in a notebook)."""
     from ..config import load_settings
 
-    local = settings if settings is not None and settings.target == "local" else load_settings(target="local")
+    settings = settings if settings is not None else load_settings(target="local")
     try:
-        conn = kfp_target("local").connect(local, start=False)
+        conn = kfp_target(settings.target).connect(settings, token=token, cookies=cookies, start=False)
         run = conn.get_run(run_id)
     except Exception as exc:
         raise RunNotFoundError(f"no run {run_id!r} is known here", "`kfsm-lab pipeline status` lists the known "
@@ -424,9 +431,11 @@ def _record_from_local_api(run_id: str, settings: Settings | None) -> RunRecord:
     graph = Graph.from_spec(_get(run, "pipeline_spec"))
     params = graph.values(_get(_get(run, "runtime_config"), "parameters") or {})
     kit_id = str(params.get("run_id") or "") or run_id
-    return RunRecord(run_id=kit_id, kfp_run_id=run_id, target="local", kfp_host=conn.host,
-                     experiment_id=_get(run, "experiment_id") or "", pipeline_name=graph.name,
-                     settings=local.public_dict(), links=conn.links(_get(run, "experiment_id"), run_id).as_dict())
+    experiment_id = _get(run, "experiment_id") or ""
+    return RunRecord(run_id=kit_id, kfp_run_id=run_id, target=settings.target, kfp_host=conn.host,
+                     namespace=settings.namespace, experiment_id=experiment_id, pipeline_name=graph.name,
+                     settings=settings.public_dict(), arguments=params,
+                     links=conn.links(experiment_id, run_id).as_dict())
 
 
 def list_runs(limit: int = 20) -> list[dict[str, Any]]:
