@@ -98,8 +98,8 @@ def run_cmd(settings: Any, run_id: str | None, wait: bool, timeout: float | None
     """
     import sys
 
-    from ..pipeline import start_run
     from ..names import check_run_id
+    from ..pipeline import start_run
 
     run_id = check_run_id(run_id) if run_id else None  # before setup makes anything for a run that cannot start
     changes = {k: v for k, v in (("kfp_host", kfp_host), ("namespace", namespace)) if v}

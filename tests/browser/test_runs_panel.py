@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from kfsm_lab.pipeline import runs
 from kfsm_lab.names import STEPS, new_run_id
+from kfsm_lab.pipeline import runs
 
 from .conftest import requires_chromium
 from .labpage import LabPage

@@ -100,7 +100,7 @@ def test_a_failing_task_fails_the_run_with_its_reason(client, local_cloud):
     assert tasks["add"].state == "SUCCEEDED" and tasks["boom"].state == "FAILED"
     assert tasks["boom"].error.message == "ValueError: the data was wrong"
     assert run.error.message == "task boom failed: ValueError: the data was wrong"
-    status, log = _http(local_cloud, "GET", f"/k8s/pod/logs?podname={tasks['boom'].pod_name}")
+    _, log = _http(local_cloud, "GET", f"/k8s/pod/logs?podname={tasks['boom'].pod_name}")
     assert b"Traceback" in log
 
 

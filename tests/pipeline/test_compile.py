@@ -10,8 +10,8 @@ import yaml
 
 from kfsm_lab.config import load_settings
 from kfsm_lab.errors import ValidationError
-from kfsm_lab.pipeline import compile_pipeline
 from kfsm_lab.names import STEPS, new_run_id, resource_names
+from kfsm_lab.pipeline import compile_pipeline
 
 ROLE = "arn:aws:iam::123456789012:role/eksworkshop-sagemaker-kfp-role"
 

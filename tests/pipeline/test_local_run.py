@@ -11,8 +11,8 @@ import pytest
 from kfsm_lab import aws
 from kfsm_lab.data import split_s3_uri
 from kfsm_lab.monitor import diff, progress_figure
-from kfsm_lab.pipeline import attach, list_runs, start_run
 from kfsm_lab.names import STEP_TRAIN, STEPS
+from kfsm_lab.pipeline import attach, list_runs, start_run
 
 pytestmark = pytest.mark.slow
 

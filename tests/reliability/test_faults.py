@@ -146,8 +146,8 @@ def test_pipeline_rides_out_throttling_and_5xx(local_cloud, ready):
 
 @pytest.mark.slow
 def test_job_failing_midway_is_reported_and_a_rerun_finishes(local_cloud, ready):
-    from kfsm_lab.pipeline import start_run
     from kfsm_lab.names import STEP_TRAIN
+    from kfsm_lab.pipeline import start_run
 
     run_id = f"relfail-{tag()}"
     local_cloud.admin("faults", {"kind": "fail_job", "job": f"kfsm-{run_id}-train", "after_seconds": 0,

@@ -10,9 +10,9 @@ import time
 import pytest
 from rel_helpers import delta, fresh_settings, stats, tag
 
+from kfsm_lab.names import STEP_TRAIN
 from kfsm_lab.pipeline import attach, start_run
 from kfsm_lab.pipeline import runs as run_records
-from kfsm_lab.names import STEP_TRAIN
 
 pytestmark = pytest.mark.slow
 
