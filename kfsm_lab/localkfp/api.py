@@ -268,7 +268,7 @@ class LocalKfpApp:
             for files, sub in self.store.runs():
                 if query.get("experiment_id") and sub.experiment_id != query["experiment_id"]:
                     continue
-                run = self.run_json(files, sub, details=False)
+                run = self.run_json(files, sub)
                 if _matches(run, preds):
                     items.append(run)
             page, nxt, total = _page(items, query, {"created_at": "created_at", "name": "display_name",

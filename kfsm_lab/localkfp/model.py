@@ -76,6 +76,7 @@ class TaskStatus(_Record):
     end_time: float | None = None
     error: str | None = None
     attempts: int = 0
+    pid: int | None = None  # of its process (and process group) while it runs
     outputs: dict[str, Any] = Field(default_factory=dict)  # parameter values and artifact URIs
     log_file: str = ""
     history: list[StateChange] = Field(default_factory=list)

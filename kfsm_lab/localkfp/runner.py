@@ -167,7 +167,13 @@ class Runner:
         component = pspec.components[comp_name]
         label = component.executor_label
         st = self.task(name, comp_name)
-        proc = tasks.TaskProcess()
+
+        def started(pid: int) -> None:
+            with self.lock:
+                st.pid = pid
+            self.save()
+
+        proc = tasks.TaskProcess(on_start=started)
         with self.lock:
             st.start_time = model.now()
             st.attempts += 1

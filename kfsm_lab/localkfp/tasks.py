@@ -90,9 +90,10 @@ class TaskResult:
 class TaskProcess:
     """A task's subprocess: start, stream its output to the task log, stop on request."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_start: Any = None) -> None:
         self.proc: subprocess.Popen | None = None
         self.stopping = threading.Event()
+        self.on_start = on_start  # called with the pid of each process started
 
     def run(self, command: list[str], env: dict[str, str], log_path: Path) -> tuple[int, list[str]]:
         tail: list[str] = []
@@ -101,6 +102,8 @@ class TaskProcess:
             self.proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, text=True, bufsize=1, errors="replace",
                                          process_group=0)
+            if self.on_start is not None:
+                self.on_start(self.proc.pid)
             assert self.proc.stdout is not None
             for line in self.proc.stdout:
                 log.write(line)

@@ -54,7 +54,9 @@ def _settings_of(record: RunRecord, settings: Settings | None) -> Settings:
         return settings
     from ..config import load_settings
 
-    return load_settings(**record.settings)
+    # what reading the run needs: where its SageMaker resources are (the target and region)
+    kfp = {"kfp_host": record.kfp_host} if record.target == "aws" and record.kfp_host else {}
+    return load_settings(target=record.target, region=record.region or None, **kfp)
 
 
 class RunHandle:
@@ -383,7 +385,7 @@ def start_run(settings: Settings, run_id: str | None = None, *, pipeline: Any = 
                                                 experiment_name=settings.experiment)
     record = RunRecord(run_id=run_id, kfp_run_id=kfp_run_id, target=settings.target, kfp_host=conn.host,
                        namespace=settings.namespace, experiment_id=experiment_id, experiment=settings.experiment,
-                       pipeline_name=graph.name, settings=settings.public_dict(), arguments=args,
+                       pipeline_name=graph.name, region=settings.region, arguments=args,
                        links=conn.links(experiment_id, kfp_run_id).as_dict())
     runs.save(record)
     handle = RunHandle(record, settings, conn)
@@ -434,7 +436,7 @@ def _record_from_api(run_id: str, settings: Settings | None, token: str | None, 
     experiment_id = _get(run, "experiment_id") or ""
     return RunRecord(run_id=kit_id, kfp_run_id=run_id, target=settings.target, kfp_host=conn.host,
                      namespace=settings.namespace, experiment_id=experiment_id, pipeline_name=graph.name,
-                     settings=settings.public_dict(), arguments=params,
+                     region=settings.region, arguments=params,
                      links=conn.links(experiment_id, run_id).as_dict())
 
 

@@ -53,7 +53,7 @@ class RunRecord(BaseModel):
     pipeline_name: str = ""
     created_at: float = Field(default_factory=time.time)
     links: dict[str, str] = Field(default_factory=dict)
-    settings: dict[str, Any] = Field(default_factory=dict)
+    region: str = ""
     arguments: dict[str, Any] = Field(default_factory=dict)
     # What a handle last saw of a cluster run (state, steps), so listings need no network call.
     last_seen: dict[str, Any] = Field(default_factory=dict)

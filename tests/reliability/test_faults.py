@@ -56,7 +56,7 @@ def test_server_errors_have_each_protocols_shape(local_cloud, service, op, call,
 
 def test_kit_clients_use_standard_retries(ready):
     """aws.client: standard mode, 8 attempts; the pipeline steps' own clients: standard mode too."""
-    from kfsm_lab.pipeline.step_runtime import kfsm_client
+    from kfsm_lab.components.runtime import kfsm_client
 
     kit = aws.client(ready, "sagemaker")
     assert kit.meta.config.retries["mode"] == "standard" and kit.meta.config.retries["total_max_attempts"] >= 5
