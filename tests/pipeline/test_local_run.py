@@ -237,3 +237,12 @@ def test_throttled_describes_are_retried_and_a_lost_transform_fails_the_run(read
         assert handle.state == "failed" and "instance was lost midway" in handle.error
     finally:
         _faults(local_cloud, "DELETE")
+
+
+def test_a_missing_bucket_fails_the_training_step_with_sagemakers_reason(ready):
+    handle = start_run(ready, arguments={"dataset_path": "s3://kfsm-no-such-bucket-here/data"}).wait(timeout=180)
+    assert handle.state == "failed"
+    train = handle.step(STEP_TRAIN)
+    assert train["state"] == "failed" and "No S3 objects found" in train["failure_reason"]
+    assert "kfsm-no-such-bucket-here" in handle.error
+    assert [handle.step(n)["state"] for n in STEPS[1:]] == ["skipped"] * 3
