@@ -12,6 +12,7 @@
 ``sagemaker_model_op``         SageMaker model from the trained artifact; output: the model name
 ``sagemaker_deploy_op``        endpoint config + endpoint, waits for InService; output: the endpoint name
 ``sagemaker_batch_transform_op``  batch transform job; output: the output location (``<key>.out`` files)
+``sagemaker_hpo_op``           hyperparameter tuning job; outputs ``best_job_name``, ``best_hyperparameters``
 ``use_aws_secret``             the workshop's ``use_aws_secret('aws-secret', …)``: the pod's AWS keys
 =============================  ==========================================================================
 
@@ -35,7 +36,8 @@ SECRET_KEYS = {"AWS_ACCESS_KEY_ID": "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"
 # public name -> body function name in .bodies
 _OPS = {"sagemaker_train_op": "sagemaker_training_job", "sagemaker_model_op": "sagemaker_create_model",
         "sagemaker_deploy_op": "sagemaker_deploy_model",
-        "sagemaker_batch_transform_op": "sagemaker_batch_transformation"}
+        "sagemaker_batch_transform_op": "sagemaker_batch_transformation",
+        "sagemaker_hpo_op": "sagemaker_hyperparameter_tuning"}
 
 __all__ = [*_OPS, "BASE_IMAGE", "SECRET_NAME", "use_aws_secret"]
 

@@ -163,3 +163,97 @@ def sagemaker_batch_transformation(region: str, model_name: str, input_location:
     kfsm_on_cancel(lambda: sm.stop_transform_job(TransformJobName=name))
     kfsm_wait(name, describe, "TransformJobStatus", ("Completed",), ("Failed", "Stopped"))
     return output_location
+
+
+def sagemaker_hyperparameter_tuning(
+    region: str, image: str, dataset_path: str, test_dataset_path: str, model_artifact_path: str, role: str,
+    run_id: str = "", instance_type: str = "ml.m5.large", instance_count: int = 1, volume_size: int = 10,
+    strategy: str = "Bayesian", metric_name: str = "test:msd", metric_type: str = "Minimize",
+    early_stopping_type: str = "Off", static_parameters: Optional[dict] = None,
+    integer_parameters: Optional[list] = None, continuous_parameters: Optional[list] = None,
+    categorical_parameters: Optional[list] = None, max_num_jobs: int = 9, max_parallel_jobs: int = 2,
+    max_run_time: int = 3600, kfp_run_uuid: str = "",
+) -> NamedTuple("Outputs", [("hpo_job_name", str), ("best_job_name", str), ("best_hyperparameters", dict),
+                            ("training_image", str)]):
+    """A SageMaker hyperparameter tuning job over the built-in k-means (the later workshop's first step).
+
+    Defaults are the workshop's: static k=10, feature_dim=784; ``mini_batch_size`` 500-600,
+    ``extra_center_factor`` 10-20, ``init_method`` kmeans++|random; objective test:msd (so
+    ``test_dataset_path`` is the test channel); Bayesian, 9 trials, 2 in parallel. Ranges are lists of
+    ``{"Name", "MinValue", "MaxValue"}`` (integer, continuous) or ``{"Name", "Values"}`` (categorical),
+    as the API takes them. Outputs the best trial and its tuned hyperparameters, for the training step.
+    """
+    import json
+    from collections import namedtuple
+
+    step = "sagemaker-hyperparameter-tuning"
+    run_id = kfsm_run_id(run_id, kfp_run_uuid)
+    name = kfsm_resource_name(run_id, "tuning_job")
+    if f".{region}." not in image:
+        raise ValueError(f"the image {image} is not in region {region}: SageMaker pulls the algorithm from the "
+                         "job's own region; use kfsm_lab.images.kmeans_image(region)")
+    sm = kfsm_client("sagemaker", region)
+    describe = lambda: sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+    found = kfsm_describe_or_none(describe)
+    if found:
+        status = found["HyperParameterTuningJobStatus"]
+        if status in ("Failed", "Stopped"):
+            raise RuntimeError(f"tuning job {name} already exists and ended {status} "
+                               f"({found.get('FailureReason') or 'no reason given'}); SageMaker job names cannot be "
+                               "reused, so start the run again with a new run_id")
+        print(f"adopting the existing tuning job {name} ({status})", flush=True)
+    else:
+        ranges = {
+            "IntegerParameterRanges": integer_parameters if integer_parameters is not None else [
+                {"Name": "mini_batch_size", "MinValue": "500", "MaxValue": "600"},
+                {"Name": "extra_center_factor", "MinValue": "10", "MaxValue": "20"}],
+            "ContinuousParameterRanges": continuous_parameters or [],
+            "CategoricalParameterRanges": categorical_parameters if categorical_parameters is not None else [
+                {"Name": "init_method", "Values": ["kmeans++", "random"]}],
+        }
+        for kind in ranges.values():
+            for r in kind:
+                for key in ("MinValue", "MaxValue"):
+                    if key in r:
+                        r[key] = str(r[key])
+                if "Values" in r:
+                    r["Values"] = [str(v) for v in r["Values"]]
+        static = {key: str(value) for key, value in (static_parameters or {"k": 10, "feature_dim": 784}).items()}
+        limits = {"MaxParallelTrainingJobs": int(max_parallel_jobs)}
+        if int(max_num_jobs) > 0:
+            limits["MaxNumberOfTrainingJobs"] = int(max_num_jobs)
+        channels = [("train", dataset_path)] + ([("test", test_dataset_path)] if test_dataset_path else [])
+        print(f"submitting tuning job {name}: {strategy}, {max_num_jobs} trials, {max_parallel_jobs} in parallel, "
+              f"{metric_type} {metric_name}; ranges {json.dumps(ranges, sort_keys=True)}", flush=True)
+        kfsm_create(f"tuning job {name}", lambda: sm.create_hyper_parameter_tuning_job(
+            HyperParameterTuningJobName=name,
+            HyperParameterTuningJobConfig={
+                "Strategy": strategy, "ResourceLimits": limits, "ParameterRanges": ranges,
+                "HyperParameterTuningJobObjective": {"Type": metric_type, "MetricName": metric_name},
+                "TrainingJobEarlyStoppingType": early_stopping_type},
+            TrainingJobDefinition={
+                "StaticHyperParameters": static,
+                "AlgorithmSpecification": {"TrainingImage": image, "TrainingInputMode": "File"},
+                "RoleArn": role,
+                "InputDataConfig": [{"ChannelName": channel, "CompressionType": "None", "RecordWrapperType": "None",
+                                     "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": uri,
+                                                                     "S3DataDistributionType": "FullyReplicated"}}}
+                                    for channel, uri in channels],
+                "OutputDataConfig": {"S3OutputPath": model_artifact_path},
+                "ResourceConfig": {"InstanceCount": int(instance_count), "InstanceType": instance_type,
+                                   "VolumeSizeInGB": int(volume_size)},
+                "StoppingCondition": {"MaxRuntimeInSeconds": int(max_run_time)}},
+            Tags=kfsm_tags(run_id, step)))
+    kfsm_on_cancel(lambda: sm.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=name))
+    desc = kfsm_wait(name, describe, "HyperParameterTuningJobStatus", ("Completed",), ("Failed", "Stopped"))
+    counters = desc.get("TrainingJobStatusCounters", {})
+    print(f"{name}: trials {json.dumps(counters, sort_keys=True)}", flush=True)
+    best = desc.get("BestTrainingJob")
+    if not best:
+        raise RuntimeError(f"tuning job {name} completed without a best training job (no trial reported "
+                           f"{metric_name})")
+    objective = best.get("FinalHyperParameterTuningJobObjectiveMetric", {})
+    print(f"best trial {best['TrainingJobName']}: {objective.get('MetricName')} = {objective.get('Value')} with "
+          f"{json.dumps(best['TunedHyperParameters'], sort_keys=True)}", flush=True)
+    outputs = namedtuple("Outputs", ["hpo_job_name", "best_job_name", "best_hyperparameters", "training_image"])
+    return outputs(name, best["TrainingJobName"], dict(best["TunedHyperParameters"]), image)

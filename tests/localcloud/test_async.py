@@ -12,7 +12,6 @@ import pytest
 from localcloud_helpers import training_request, unique
 
 from kfsm_lab.config import load_settings
-from kfsm_lab.pipeline import jobs as pipeline_jobs
 from kfsm_lab.pipeline.jobs import JobReader
 
 WAIT = {"Delay": 0.2, "MaxAttempts": 300}
@@ -47,7 +46,7 @@ def test_training_job_returns_in_progress_and_the_waiter_and_the_kit_see_it_fini
     assert (first["TrainingJobStatus"], first["SecondaryStatusTransitions"][0]["Status"]) == ("InProgress", "Starting")
     assert "TrainingEndTime" not in first and first["ModelArtifacts"]["S3ModelArtifacts"] == ""
     reader = JobReader(load_settings(target="local", region=local_cloud.region), min_interval=0)
-    seen = _watch(lambda: reader.read(pipeline_jobs.STEP_TRAIN, name, force=True)["status"],
+    seen = _watch(lambda: reader.read("training_job", name, force=True)["status"],
                   {"Completed", "Failed", "Stopped"})
     assert seen[0] == "InProgress" and seen[-1] == "Completed", seen
     sm.get_waiter("training_job_completed_or_stopped").wait(TrainingJobName=name, WaiterConfig=WAIT)

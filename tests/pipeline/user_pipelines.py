@@ -8,6 +8,7 @@ from kfp import dsl
 from kfsm_lab.components import (
     sagemaker_batch_transform_op,
     sagemaker_deploy_op,
+    sagemaker_hpo_op,
     sagemaker_model_op,
     sagemaker_train_op,
     use_aws_secret,
@@ -32,9 +33,9 @@ def evaluate(region: str, output_location: str) -> int:
 
     bucket, _, prefix = output_location[len("s3://"):].partition("/")
     body = boto3.client("s3", region_name=region).get_object(Bucket=bucket, Key=f"{prefix}/valid_data.csv.out")
-    lines = [ln for ln in body["Body"].read().decode().splitlines() if ln.strip()]
-    print(f"{len(lines)} predictions in {output_location}")
-    return len(lines)
+    count = body["Body"].read().decode().count("closest_cluster")  # one per prediction, whatever the Accept
+    print(f"{count} predictions in {output_location}")
+    return count
 
 
 @dsl.pipeline(name="mnist-with-evaluation")
@@ -52,4 +53,21 @@ def mnist_with_evaluation(region: str, image: str, dataset_path: str, model_outp
     deploy = sagemaker_deploy_op(region=region, model_name=model.output, run_id=run_id)
     check = evaluate(region=region, output_location=transform.output)
     for task in (training, model, transform, deploy, check):
+        use_aws_secret(task)
+
+
+@dsl.pipeline(name="mnist-with-tuning")
+def mnist_with_tuning(region: str, image: str, dataset_path: str, test_dataset_path: str, model_output_path: str,
+                      role_arn: str, run_id: str = "", instance_type: str = "ml.m5.large"):
+    """The later workshop's start: a tuning job, then training with its best hyperparameters."""
+    tuning = sagemaker_hpo_op(region=region, image=image, dataset_path=dataset_path,
+                              test_dataset_path=test_dataset_path, model_artifact_path=model_output_path,
+                              role=role_arn, run_id=run_id, instance_type=instance_type, max_num_jobs=4,
+                              max_parallel_jobs=2)
+    training = sagemaker_train_op(region=region, image=tuning.outputs["training_image"], instance_type=instance_type,
+                                  instance_count=1, volume_size=10, dataset_path=dataset_path,
+                                  model_artifact_path=model_output_path, role=role_arn, run_id=run_id,
+                                  test_dataset_path=test_dataset_path,
+                                  hyperparameters=tuning.outputs["best_hyperparameters"])
+    for task in (tuning, training):
         use_aws_secret(task)
