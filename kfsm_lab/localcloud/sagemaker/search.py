@@ -178,22 +178,21 @@ class BayesianSearch(Strategy):
         kernel = ConstantKernel(1.0, (1e-3, 1e3)) * Matern(length_scale=np.full(X.shape[1], 0.5),
                                                            length_scale_bounds=(1e-2, 1e2), nu=2.5) \
             + WhiteKernel(1e-3, (1e-8, 1e0))
-        gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True, n_restarts_optimizer=1,
-                                      random_state=int(self.rng.integers(2**31)))
+        seed = int(self.rng.integers(2**31))
+        gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True, n_restarts_optimizer=1, random_state=seed)
         pending = [o.point for o in history if o.value is None]
+        best, best_code = float(np.min(y)), X[int(np.argmin(y))]  # the best observed, not a believed value
         with warnings.catch_warnings():  # length scales at their bounds are expected with few trials
             warnings.simplefilter("ignore", ConvergenceWarning)
-            if pending:  # kriging believer: running trials count at the surrogate's mean
-                gp.fit(X, y)
+            gp.fit(X, y)
+            if pending:  # kriging believer: running trials count at the surrogate's mean (same kernel, no refit)
                 P = np.array([self.space.encode(p) for p in pending])
                 X, y = np.vstack([X, P]), np.concatenate([y, gp.predict(P)])
-            gp.fit(X, y)
+                gp = GaussianProcessRegressor(kernel=gp.kernel_, normalize_y=True, optimizer=None).fit(X, y)
         cand = self.space.random_codes(self.rng, N_CANDIDATES)
-        best_code = X[int(np.argmin(y))]
         local = np.clip(best_code + self.rng.normal(0, 0.08, size=(N_CANDIDATES // 4, X.shape[1])), 0, 1)
         cand = np.vstack([cand, local])
         mu, sd = gp.predict(cand, return_std=True)
-        best = float(np.min(y))
         sd = np.maximum(sd, 1e-12)
         z = (best - mu) / sd
         ei = (best - mu) * norm.cdf(z) + sd * norm.pdf(z)

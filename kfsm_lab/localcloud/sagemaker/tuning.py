@@ -227,6 +227,7 @@ class Tuner:
             "MaxNumberOfTrainingJobsNotImproving")
         self.history: list[Observation] = []
         self.jobs: list[TrainingJob] = []
+        self.ahead: dict[str, str] | None = None  # the next trial's hyperparameters, chosen while slots were busy
         self.reason: str | None = None
 
     def run(self) -> None:
@@ -296,7 +297,8 @@ class Tuner:
                 return
             running = [j for j in self.jobs if not j.done.is_set()]
             if len(self.jobs) < self.total and len(running) < self.parallel and not self._finished_early():
-                point = self.strategy.propose(self.history)
+                point = self.ahead if self.ahead is not None else self.strategy.propose(self.history)
+                self.ahead = None
                 if point is None:
                     self.total = len(self.jobs)
                     continue
@@ -317,6 +319,11 @@ class Tuner:
                 return
             if self.early:
                 self._early_stop(running)
+            if self.ahead is None and self.parallel > 1 and len(self.jobs) < self.total:
+                # every slot is busy: choose the next trial now (the running ones count as pending), so a
+                # freed slot starts at once instead of waiting for the surrogate (one at a time, the next
+                # choice waits for the running trial's result instead)
+                self.ahead = self.strategy.propose(self.history)
             self._wait(running)
 
     def _wait(self, running: list[TrainingJob]) -> None:
