@@ -50,13 +50,19 @@ def _spawn(target, *args: Any) -> None:
     threading.Thread(target=target, args=args, daemon=True, name=f"kfsm-{target.__name__}").start()
 
 
+MIN_INTERIM_SECONDS = 0.2
+"""Even at pace 0 a resource stays this long in its interim state (InProgress, Creating), so the
+first describe after a create sees it there, as on AWS, however quickly the work itself is done."""
+
+
 class _Phases:
-    """Make each phase last at least ``pace / n`` seconds, waking early when a stop is requested."""
+    """Make each phase last at least ``pace / n`` seconds (the whole at least MIN_INTERIM_SECONDS),
+    waking early when a stop is requested."""
 
     def __init__(self, backend: SageMakerBackend, n: int, stop: threading.Event | None = None,
                  job: TrainingJob | TransformJob | None = None, guard: _Guard | None = None) -> None:
         self.guard = guard
-        self.share = backend.pace.seconds / n
+        self.share = max(backend.pace.seconds, MIN_INTERIM_SECONDS) / n
         self.stop = stop
         self.t0 = time.monotonic()
         self.backend = backend
