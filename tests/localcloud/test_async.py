@@ -40,12 +40,13 @@ def _watch(read, final: set[str], timeout: float = 60) -> list[str]:
 
 def test_training_job_returns_in_progress_and_the_waiter_and_the_kit_see_it_finish(pace, sm, role_arn, image,
                                                                                     layout, local_cloud):
+    reader = JobReader(load_settings(target="local", region=local_cloud.region), min_interval=0)
+    reader.read("training_job", "kfsm-async-warm-up", force=True)  # clients built before the clock starts
     name = unique("kfsm-async-train")
     sm.create_training_job(**training_request(name, role_arn, image, layout))
     first = sm.describe_training_job(TrainingJobName=name)
     assert (first["TrainingJobStatus"], first["SecondaryStatusTransitions"][0]["Status"]) == ("InProgress", "Starting")
     assert "TrainingEndTime" not in first and first["ModelArtifacts"]["S3ModelArtifacts"] == ""
-    reader = JobReader(load_settings(target="local", region=local_cloud.region), min_interval=0)
     seen = _watch(lambda: reader.read("training_job", name, force=True)["status"],
                   {"Completed", "Failed", "Stopped"})
     assert seen[0] == "InProgress" and seen[-1] == "Completed", seen
