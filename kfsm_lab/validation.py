@@ -8,6 +8,7 @@ valid value looks like. Pasted values are stripped of surrounding whitespace (th
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from functools import lru_cache
 
@@ -219,3 +220,22 @@ def positive_int(value: object, field: str, maximum: int | None = None) -> int:
         bound = f"between 1 and {maximum}" if maximum else "at least 1"
         raise ValidationError(field, value, f"must be {bound}, got {n}", hint)
     return n
+
+
+MAX_PACE = 60.0
+
+
+def pace(value: object, field: str = "pace") -> float:
+    """Seconds per status step of the local cloud: a real number from 0 (instant) to 60."""
+    hint = "0 = instant, 3 = visible progress (at most 60)"
+    if isinstance(value, bool):
+        raise ValidationError(field, value, "must be a number of seconds, not true/false", hint)
+    try:
+        f = float(str(value).strip()) if isinstance(value, str) else float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValidationError(field, value, f"must be a number of seconds (0 = instant), got {value!r}", hint) from None
+    if not math.isfinite(f):
+        raise ValidationError(field, value, f"must be a real number of seconds, got {value!r}", hint)
+    if not 0 <= f <= MAX_PACE:
+        raise ValidationError(field, value, f"must be between 0 and {MAX_PACE:g} seconds, got {f:g}", hint)
+    return f
