@@ -94,7 +94,7 @@ def test_pace_resolution(monkeypatch):
     with pytest.raises(ValidationError, match="KFSM_PACE"):
         resolve_pace(None)
     for bad in (-1, float("nan"), float("inf"), 1e9, 61, "nan", True):
-        with pytest.raises(ValidationError, match="between 0 and 60|real number|not true/false"):
+        with pytest.raises(ValidationError, match=r"between 0 and 60|real number|not true/false"):
             resolve_pace(bad)
 
 
