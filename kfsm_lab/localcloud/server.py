@@ -205,7 +205,7 @@ class LocalCloudApp:
 
         is_admin = path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")
         signing_name, proto = request_protocol(environ, path, method)
-        refused = self.door.other_user(environ, "json" if is_admin else proto)
+        refused = self.door.other_user(environ, "rest-json" if is_admin else proto)
         if refused is not None:
             return reply(*refused)
         if method == "OPTIONS" and environ.get("HTTP_ORIGIN") and environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"):
