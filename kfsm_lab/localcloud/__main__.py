@@ -18,6 +18,12 @@ from pathlib import Path
 from typing import IO, Any
 
 
+def _say(*parts: str) -> None:
+    """A line for the log (stdout); a full disk under the log must not take the cloud down."""
+    with contextlib.suppress(OSError, ValueError):
+        print(*parts, flush=True)
+
+
 def _hold_alive_lock(path: Path) -> IO[str] | None:
     """Open and lock ``path`` for the life of this process; None when another cloud holds it."""
     import fcntl
@@ -63,13 +69,32 @@ def _busy(server: Any) -> bool:
     return False
 
 
-def _watch_idle(server: Any, folder: Path, done: threading.Event, idle: float) -> None:
+def _heal_state_file(state: Path, record: dict[str, Any]) -> None:
+    """Write the state file again when it was deleted, damaged or replaced (so clients keep finding us)."""
+    import json
+
+    from ..state import write_json
+
+    try:
+        current = json.loads(state.read_text())
+        if isinstance(current, dict) and current.get("pid") == record["pid"]:
+            return
+    except (OSError, ValueError):
+        pass
+    with contextlib.suppress(OSError):
+        write_json(state, record, private=True, what="the local cloud state file")
+
+
+def _watch_idle(server: Any, folder: Path, done: threading.Event, idle: float, state: Path | None = None,
+                record: dict[str, Any] | None = None) -> None:
     """Stop the cloud once no live lease has needed it, and no client has called, for ``idle`` seconds."""
     from . import leases
 
     unused_since = time.time()
     period = min(5.0, max(0.2, idle / 4))
     while not done.wait(period):
+        if state is not None and record is not None:
+            _heal_state_file(state, record)
         try:
             held = leases.live(folder)
         except OSError:
@@ -79,7 +104,7 @@ def _watch_idle(server: Any, folder: Path, done: threading.Event, idle: float) -
             unused_since = now
             continue
         if now - max(unused_since, server.app.last_request) >= idle:
-            print(f"local cloud: no live lease and no request for {idle:.0f} s; stopping (state saved)", flush=True)
+            _say(f"local cloud: no live lease and no request for {idle:.0f} s; stopping (state saved)")
             done.set()
 
 
@@ -130,14 +155,14 @@ def _serve(args: argparse.Namespace) -> int:
     if state is not None:
         write_json(state, record, private=True, what="the local cloud state file")
     loaded = server.app.persistence.loaded if server.app.persistence else {}
-    print(f"local cloud serving on {server.endpoint_url} (pid {os.getpid()}, pace {args.pace} s"
-          + (f", state {', '.join(f'{k} {v}' for k, v in loaded.items())}" if loaded else "") + ")", flush=True)
+    _say(f"local cloud serving on {server.endpoint_url} (pid {os.getpid()}, pace {args.pace} s"
+         + (f", state {', '.join(f'{k} {v}' for k, v in loaded.items())}" if loaded else "") + ")")
     from .warmup import start as warm_up
 
     warm_up(server.endpoint_url, keys)  # read-only, uncounted requests that load moto's S3/IAM paths early
     if folder is not None:
-        threading.Thread(target=_watch_idle, args=(server, folder, done, _idle_seconds()), daemon=True,
-                         name="kfsm-localcloud-idle").start()
+        threading.Thread(target=_watch_idle, args=(server, folder, done, _idle_seconds(), state, record),
+                         daemon=True, name="kfsm-localcloud-idle").start()
     try:
         while not done.wait(1.0):
             pass
@@ -154,7 +179,7 @@ def _serve(args: argparse.Namespace) -> int:
                 alive.seek(0)
                 alive.truncate()
             alive.close()
-        print("local cloud stopped", flush=True)
+        _say("local cloud stopped")
     return 0
 
 

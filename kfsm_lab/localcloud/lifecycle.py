@@ -193,6 +193,16 @@ def _health(endpoint_url: str, token: str, timeout: float = 2.0) -> dict | None:
     return h if isinstance(h, dict) and h.get("service") == SERVICE_NAME else None
 
 
+def _refuses_our_token(endpoint_url: str) -> bool:
+    try:
+        _http_json(f"{endpoint_url}{ADMIN_PREFIX}/health", _keys().admin_token, timeout=2.0)
+    except urllib.error.HTTPError as exc:
+        return exc.code == 403
+    except (OSError, ValueError):
+        return False
+    return False
+
+
 def _keys():
     from .keys import load_or_create
 
@@ -312,10 +322,13 @@ def status() -> LocalCloudInfo | None:
     info = _answering(data, keys) if data is not None else None
     if info is not None:
         return info
-    if not alive_lock_held():
-        return None
-    keys = keys or _keys()
-    for found in itertools.chain([_from_alive_file()], _from_process_table()):
+    held = alive_lock_held()
+    if not held and data is not None:
+        return None  # a stale state file of a cloud that is gone; no need to look further
+    candidates = itertools.chain([_from_alive_file()] if held else [], _from_process_table())
+    keys = keys or (_keys() if held else None)
+    for found in candidates:
+        keys = keys or _keys()
         info = _answering(found, keys)
         if info is not None:
             with contextlib.suppress(OSError):
@@ -371,11 +384,31 @@ def ensure_running(pace: float | None = None, region: str | None = None, timeout
                 info.admin("pace", {"pace": wanted})
                 info = replace(info, pace=wanted)
             return replace(info, reused=True)
-        if alive_lock_held():
-            raise KfsmError(f"a local cloud holds {alive_file()} but does not answer",
-                            f"see its log ({log_file()}); stop it with `kfsm-lab local stop --force`")
+        info = _wait_for_holder(timeout)  # one still starting (loading its state) or still dying
+        if info is not None:
+            return replace(info, reused=True)
         state_file().unlink(missing_ok=True)  # stale or absent
         return _spawn(wanted if wanted is not None else resolve_pace(None), _region(region), timeout)
+
+
+def _wait_for_holder(timeout: float) -> LocalCloudInfo | None:
+    """While a cloud process holds the alive lock without answering: wait for it to answer or to end."""
+    deadline = time.monotonic() + timeout
+    while alive_lock_held():
+        info = status()
+        if info is not None:
+            return info
+        found = _from_alive_file()
+        if found is not None and _refuses_our_token(found.endpoint_url):
+            raise KfsmError(f"the local cloud running for this state folder (pid {found.pid}) does not accept the "
+                            f"keys in {state_dir() / 'localcloud-keys.json'}: that file was replaced or lost while "
+                            "it ran", "restart it with `kfsm-lab local stop --force` (its state is kept); the next "
+                            "command starts it with the current keys")
+        if time.monotonic() > deadline:
+            raise KfsmError(f"a local cloud holds {alive_file()} but does not answer",
+                            f"see its log ({log_file()}); stop it with `kfsm-lab local stop --force`")
+        time.sleep(0.1)
+    return None
 
 
 def _region(region: str | None) -> str:
@@ -400,6 +433,11 @@ def _spawn(pace: float, region: str, timeout: float) -> LocalCloudInfo:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
+            from ..state import DiskFullError, free_bytes
+
+            free = free_bytes(state_dir())
+            if free is not None and free < 4 << 20:  # it could not write its files: say so, not just "exited"
+                raise DiskFullError(state_dir(), 4 << 20, "the local cloud's state and log files")
             raise KfsmError(f"the local cloud exited during start (status {proc.returncode})",
                             f"see its log: {log_path}\n{_tail(log_path)}")
         data = _read_state()
@@ -442,11 +480,23 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
+def _holder_pid() -> int | None:
+    """The pid of the process holding the alive lock, even when it does not answer (wrong keys, hung)."""
+    if not alive_lock_held():
+        return None
+    found = _from_alive_file() or next(iter(_from_process_table()), None)
+    return found.pid if found is not None else None
+
+
 def _stop_locked(timeout: float) -> bool:
     info = status()
     if info is None:
+        pid = _holder_pid()
         state_file().unlink(missing_ok=True)
-        return False
+        if pid is None:
+            return False
+        _terminate(pid, timeout)  # holds the state folder but does not answer: stop it all the same
+        return True
     _terminate(info.pid, timeout)
     data = _read_state()
     if data is not None and data.pid == info.pid:
