@@ -40,14 +40,21 @@ FULL_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 class DiskFullError(KfsmError, OSError):
     """A state file could not be written because its folder has no room; nothing was half-written."""
 
-    def __init__(self, folder: Path, needed: int, what: str = "") -> None:
-        free = free_bytes(folder)
-        free_text = f"; {_size(free)} free" if free is not None else ""
-        super().__init__(
-            f"no space left in {folder} to write {what or 'a state file'} (needs about {_size(needed)}"
-            f"{free_text}); nothing was changed",
-            f"free at least {_size(needed)} in {folder}, or point KFSM_STATE_DIR at a folder with room, "
-            "then run the command again")
+    def __init__(self, folder: Path, needed: int, what: str = "", cause: int = errno.ENOSPC) -> None:
+        if cause == errno.EFBIG:
+            super().__init__(
+                f"no room to write {what or 'a state file'} in {folder}: the file size limit (ulimit -f) is below "
+                f"the {_size(needed)} it needs; nothing was changed",
+                "raise the limit (`ulimit -f unlimited`), or point KFSM_STATE_DIR at another folder, then run the "
+                "command again")
+        else:
+            free = free_bytes(folder)
+            free_text = f"; {_size(free)} free" if free is not None else ""
+            super().__init__(
+                f"no space left in {folder} to write {what or 'a state file'} (needs about {_size(needed)}"
+                f"{free_text}); nothing was changed",
+                f"free at least {_size(needed)} in {folder}, or point KFSM_STATE_DIR at a folder with room, "
+                "then run the command again")
         self.folder = folder
         self.needed = needed
         self.errno = errno.ENOSPC
@@ -106,7 +113,7 @@ def write_bytes(path: Path, data: bytes, private: bool = False, durable: bool = 
             _fsync_dir(path.parent)
     except OSError as exc:
         if is_full_disk(exc):
-            raise DiskFullError(path.parent, len(data) + 4096, what or path.name) from exc
+            raise DiskFullError(path.parent, len(data) + 4096, what or path.name, exc.errno) from exc
         raise
     finally:
         if tmp is not None:
