@@ -186,12 +186,18 @@ def instance_type(value: object, field: str = "instance_type") -> str:
     return text
 
 
-_RUN_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,39}$")
+#: The longest run id: ``kfsm-<run id>-epconfig`` and its siblings stay within SageMaker's 63 characters.
+MAX_RUN_NAME = 40
+_RUN_NAME = re.compile(r"^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$")
 
 
 def run_name(value: object, field: str = "run_name") -> str:
     """A run id used inside SageMaker resource names: 1-40 of a-z, A-Z, 0-9 and '-'."""
     text = _clean(field, value)
+    if len(text) > MAX_RUN_NAME:
+        raise ValidationError(field, value if len(text) < 80 else text[:60] + "…",
+                              f"is {len(text)} characters long; at most {MAX_RUN_NAME} (SageMaker names, which "
+                              "are made from it, allow 63)", "e.g. 'mnist-1'")
     if not _RUN_NAME.match(text):
         raise ValidationError(field, value,
                               "must be 1-40 letters, digits and hyphens, starting and ending with a letter "

@@ -142,10 +142,8 @@ def local_session(access_key_id: str, secret_access_key: str, region: str):
     import boto3
     import botocore.session
 
-    core = botocore.session.Session()
-    for var in ("profile", "config_file", "credentials_file"):
-        with contextlib.suppress(Exception):
-            core.set_config_variable(var, None if var == "profile" else os.devnull)
+    # "profile" read from nowhere (not AWS_PROFILE): the user's profiles belong to the aws target
+    core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
     return boto3.Session(aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key,
                          region_name=region, botocore_session=core)
 
