@@ -61,7 +61,10 @@ def _idle_seconds() -> float:
 
 
 def _busy(server: Any) -> bool:
-    """Work still going on that a stop would cut short (training or transform jobs, endpoints being made)."""
+    """Work still going on that a stop would cut short: a local pipeline run, training or transform jobs."""
+    kfp = getattr(server, "kfp", None)
+    if kfp is not None and getattr(kfp.app, "_children", None):
+        return True  # a local KFP run's runner is still going
     busy = getattr(server.app.sagemaker, "busy", None)
     if callable(busy):
         with contextlib.suppress(Exception):
@@ -147,7 +150,12 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
     server.start()  # serves, then gives SageMaker its saved state and starts saving
+    from ..localkfp.server import LocalKfpServer
+
+    kfp = LocalKfpServer(server.endpoint_url, args.region, host=host).start()  # one lifecycle with the cloud
+    server.kfp = kfp
     record = {"pid": os.getpid(), "host": server.host, "port": server.port, "endpoint_url": server.endpoint_url,
+              "kfp_endpoint": kfp.endpoint_url,
               "region": args.region, "pace": args.pace, "started_at": time.time(),
               "log_file": str(folder / LOG_FILE_NAME) if folder else "", "python": sys.executable}
     if alive is not None:
@@ -155,7 +163,8 @@ def _serve(args: argparse.Namespace) -> int:
     if state is not None:
         write_json(state, record, private=True, what="the local cloud state file")
     loaded = server.app.persistence.loaded if server.app.persistence else {}
-    _say(f"local cloud serving on {server.endpoint_url} (pid {os.getpid()}, pace {args.pace} s"
+    _say(f"local cloud serving on {server.endpoint_url}, Kubeflow Pipelines API on {kfp.endpoint_url} "
+         f"(pid {os.getpid()}, pace {args.pace} s"
          + (f", state {', '.join(f'{k} {v}' for k, v in loaded.items())}" if loaded else "") + ")")
     from .warmup import start as warm_up
 
@@ -169,6 +178,7 @@ def _serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        kfp.shutdown()
         server.shutdown()  # stops serving, then saves what changed
         if state is not None:
             data = read_json(state)

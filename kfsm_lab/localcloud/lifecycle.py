@@ -537,8 +537,8 @@ def release(lease: leases.Lease | None, stop_if_last: bool = True, timeout: floa
 def reset(timeout: float = 20.0) -> dict[str, Any]:
     """Empty the local cloud on purpose: stop it, delete its saved state and the local KFP API's runs.
 
-    Its keys stay. The local pipeline user's key in the secret store goes too (the user it belongs
-    to is gone). Returns what was removed.
+    Its keys stay. The local pipeline user's key in the secret store (and the local stand-in for the
+    ``aws-secret`` that holds it) goes too: the user it belongs to is gone. Returns what was removed.
     """
     removed: list[str] = []
     with _start_lock():
@@ -548,7 +548,8 @@ def reset(timeout: float = 20.0) -> dict[str, Any]:
                 shutil.rmtree(folder)
                 removed.append(str(folder))
         secrets = state_dir() / "secrets"
-        for path in sorted(secrets.glob("pipeline-keys-local-*.json")) if secrets.is_dir() else []:
+        stale = [*secrets.glob("pipeline-keys-local-*.json"), *secrets.glob("kubernetes/*.json")]
+        for path in sorted(stale) if secrets.is_dir() else []:
             path.unlink(missing_ok=True)
             removed.append(str(path))
     return {"stopped": was_running, "removed": removed}
