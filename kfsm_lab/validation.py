@@ -196,8 +196,8 @@ def run_name(value: object, field: str = "run_name") -> str:
     text = _clean(field, value)
     if len(text) > MAX_RUN_NAME:
         raise ValidationError(field, value if len(text) < 80 else text[:60] + "…",
-                              f"is {len(text)} characters long; at most {MAX_RUN_NAME} (SageMaker names, which "
-                              "are made from it, allow 63)", "e.g. 'mnist-1'")
+                              f"must be 1-40 letters, digits and hyphens; this one is {len(text)} characters long "
+                              f"(at most {MAX_RUN_NAME}: the SageMaker names made from it allow 63)", "e.g. 'mnist-1'")
     if not _RUN_NAME.match(text):
         raise ValidationError(field, value,
                               "must be 1-40 letters, digits and hyphens, starting and ending with a letter "

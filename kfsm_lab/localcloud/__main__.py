@@ -65,10 +65,25 @@ def _busy(server: Any) -> bool:
     kfp = getattr(server, "kfp", None)
     if kfp is not None and getattr(kfp.app, "_children", None):
         return True  # a local KFP run's runner is still going
-    busy = getattr(server.app.sagemaker, "busy", None)
-    if callable(busy):
-        with contextlib.suppress(Exception):
+    sagemaker = server.app.sagemaker
+    busy = getattr(sagemaker, "busy", None)
+    with contextlib.suppress(Exception):
+        if callable(busy):
             return bool(busy())
+        if hasattr(sagemaker, "dump_state"):
+            return _under_way(sagemaker.dump_state())
+    return False
+
+
+_UNDER_WAY = {"InProgress", "Stopping", "Creating", "Updating", "SystemUpdating", "Deleting"}
+
+
+def _under_way(state: Any) -> bool:
+    """Any resource in the saved SageMaker state whose own ``status`` (not a history entry) says work goes on."""
+    if isinstance(state, dict):
+        return any((k == "status" and v in _UNDER_WAY) or _under_way(v) for k, v in state.items())
+    if isinstance(state, list):
+        return any(_under_way(v) for v in state)
     return False
 
 

@@ -105,11 +105,11 @@ def test_setup_on_a_full_disk_says_so_and_leaves_nothing_behind(small_disk):
         subprocess.run([*KFSM, "local", "stop", "--force"], capture_output=True, env=env, timeout=120)
 
 
-def test_the_local_cloud_keeps_serving_on_a_full_disk_and_saves_once_there_is_room(small_disk):
+def test_the_local_cloud_keeps_serving_on_a_full_disk_and_saves_once_there_is_room(small_disk, monkeypatch):
     state, how = small_disk
     if how != "tmpfs":
         pytest.skip("needs a real full disk under the running cloud (a tmpfs, so root)")
-    os.environ["KFSM_STATE_DIR"] = str(state)
+    monkeypatch.setenv("KFSM_STATE_DIR", str(state))
     from kfsm_lab.localcloud import ensure_running, stop
 
     try:
@@ -134,7 +134,6 @@ def test_the_local_cloud_keeps_serving_on_a_full_disk_and_saves_once_there_is_ro
         assert again.client("s3").get_object(Bucket="kfsm-full-disk-cloud", Key="k")["Body"].read() == b"x" * 100_000
     finally:
         stop()
-        os.environ.pop("KFSM_STATE_DIR", None)
 
 
 def test_write_json_on_a_full_disk_names_the_folder_and_removes_its_temp_file(tmp_path):

@@ -29,7 +29,7 @@ def test_run_ids_are_at_most_40_characters_of_the_allowed_set(bad):
 
 
 def test_every_name_made_from_the_longest_run_id_fits_sagemaker():
-    from kfsm_lab.pipeline.names import resource_names
+    from kfsm_lab.names import resource_names
     from kfsm_lab.validation import MAX_RUN_NAME, run_name
 
     longest = "a" + "-b" * ((MAX_RUN_NAME - 1) // 2)
