@@ -48,7 +48,7 @@ def _fill(folder: Path) -> Path:
 def _digests(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "filler" and p.suffix != ".log"
-            and "leases" not in p.parts and p.name != "localcloud.alive"}
+            and not {"leases", "localcloud"} & set(p.relative_to(folder).parts) and p.name != "localcloud.alive"}
 
 
 def _temps(folder: Path) -> list[str]:
