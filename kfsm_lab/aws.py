@@ -49,32 +49,114 @@ def botocore_config(**extra: Any):
     return Config(retries=dict(RETRY_CONFIG), user_agent_extra=f"kfsm-lab/{__version__}", **extra)
 
 
-def session(settings: Settings) -> boto3.Session:
-    """A boto3 session for the settings' target and region."""
+def session(settings: Settings, start: bool = True) -> boto3.Session:
+    """A boto3 session for the settings' target and region.
+
+    On local it carries the local cloud's own keys and never reads a profile (``AWS_PROFILE`` is for
+    the aws target). ``start=False`` is for commands that only read: no cloud is started for them,
+    :class:`~kfsm_lab.localcloud.NotRunningError` says none is running.
+    """
     import boto3
 
     if settings.target == "local":
-        from .localcloud import ensure_running
+        from .localcloud import connect
 
-        info = ensure_running()
-        return boto3.Session(aws_access_key_id=info.access_key_id,
-                             aws_secret_access_key=info.secret_access_key,
-                             region_name=settings.region)
+        return connect(start=start).session(settings.region)
     return boto3.Session(region_name=settings.region)
 
 
-def client(settings: Settings, service: str, session_: boto3.Session | None = None, **kwargs: Any):
-    """A client for ``service`` with standard retries; on local, pointed at the local cloud."""
-    sess = session_ or session(settings)
+def client(settings: Settings, service: str, session_: boto3.Session | None = None, start: bool = True,
+           **kwargs: Any):
+    """A client for ``service`` with standard retries; on local, pointed at the local cloud.
+
+    On aws, an endpoint that resolves to this machine (``AWS_ENDPOINT_URL`` left over from
+    ``eval "$(kfsm-lab local env)"``) is refused: see :func:`check_aws_endpoint`.
+    """
     if settings.target == "local":
-        from .localcloud import ensure_running
+        from .localcloud import connect
         from .localcloud.restarts import watch_client
 
-        kwargs.setdefault("endpoint_url", ensure_running().endpoint_url)
+        info = connect(start=start)
+        sess = session_ or info.session(settings.region)
+        kwargs.setdefault("endpoint_url", info.endpoint_url)
         kwargs.setdefault("config", botocore_config())
-        return watch_client(sess.client(service, **kwargs))  # a restarted cloud is named, not a NoSuchBucket
+        return watch_client(sess.client(service, **kwargs))  # a reset cloud is named, not a NoSuchBucket
+    sess = session_ or session(settings)
     kwargs.setdefault("config", botocore_config())
-    return sess.client(service, **kwargs)
+    c = sess.client(service, **kwargs)
+    check_aws_endpoint(c)
+    return c
+
+
+#: Set to 1 to let the aws target talk to an endpoint on this machine (tests with a stand-in only).
+ALLOW_LOCAL_ENDPOINT_ENV = "KFSM_AWS_ALLOW_LOCAL_ENDPOINT"
+_AWS_DOMAINS = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws", ".c2s.ic.gov", ".sc2s.sgov.gov")
+
+
+def _local_reason(url: str) -> str | None:
+    """Why ``url`` is on this machine (loopback, the kit's local cloud), or None when it is not."""
+    import ipaddress
+    import socket
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    if not host or host.endswith(_AWS_DOMAINS):
+        return None
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        if host == "localhost" or host.endswith(".localhost"):
+            return f"{host} is this machine"
+        try:
+            addrs = {ai[4][0] for ai in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+        except OSError:
+            return None
+        ips = [ipaddress.ip_address(a.split("%", 1)[0]) for a in addrs]
+        if ips and all(i.is_loopback or i.is_unspecified for i in ips):
+            return f"{host} resolves to this machine ({', '.join(sorted(addrs))})"
+        return None
+    if ip.is_loopback or ip.is_unspecified:
+        return f"{host} is this machine"
+    return None
+
+
+def _allowed(var: str) -> bool:
+    import os
+
+    return os.environ.get(var, "").strip().lower() in ("1", "true", "yes")
+
+
+def check_aws_endpoint(c: Any) -> None:
+    """Refuse an aws-target client whose endpoint is on this machine, or that signs with the local cloud's key.
+
+    Real AWS keys must never go to 127.0.0.1; the usual cause is a shell that ran
+    ``eval "$(kfsm-lab local env)"``. ``KFSM_AWS_ALLOW_LOCAL_ENDPOINT=1`` allows it (tests with a stand-in).
+    """
+    from .errors import ConfigurationError
+
+    if _allowed(ALLOW_LOCAL_ENDPOINT_ENV):
+        return
+    url = str(getattr(c.meta, "endpoint_url", "") or "")
+    reason = _local_reason(url)
+    fix = ("unset AWS_ENDPOINT_URL and any AWS_ENDPOINT_URL_<SERVICE> (left by `eval \"$(kfsm-lab local env)\"`; "
+           "in a fresh shell they are gone), or use --target local")
+    if reason:
+        service = c.meta.service_model.service_name
+        raise ConfigurationError(
+            f"the aws target would send your AWS credentials for {service} to {url}, but {reason}: that is not AWS",
+            fix + f"; to allow it for a test stand-in, set {ALLOW_LOCAL_ENDPOINT_ENV}=1")
+    import os
+
+    if os.environ.get("AWS_ACCESS_KEY_ID"):
+        from .localcloud.keys import load
+
+        local = load()
+        if local is not None and os.environ["AWS_ACCESS_KEY_ID"].strip() == local.access_key_id:
+            raise ConfigurationError(
+                "the aws target is using the local cloud's own access key (AWS_ACCESS_KEY_ID from "
+                "`kfsm-lab local env`), which AWS does not know",
+                "unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_ENDPOINT_URL (or open a fresh shell) so your "
+                "own AWS credentials are used, or use --target local")
 
 
 def error_code(exc: BaseException) -> str | None:

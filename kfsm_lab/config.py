@@ -100,14 +100,7 @@ class Settings(BaseSettings):
     @field_validator("pace", mode="before")
     @classmethod
     def _pace(cls, v: Any) -> Any:
-        try:
-            f = float(v)
-        except (TypeError, ValueError):
-            raise ValidationError("pace", v, "must be a number of seconds (0 = instant)",
-                                  "0 = instant, 3 = visible progress") from None
-        if not 0 <= f <= 60:
-            raise ValidationError("pace", v, "must be between 0 and 60 seconds", "0 = instant, 3 = visible progress")
-        return f
+        return validation.pace(v)
 
     # -- derived -------------------------------------------------------------------------
     @property

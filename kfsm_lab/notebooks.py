@@ -41,8 +41,13 @@ def list_notebooks() -> list[str]:
 
 
 def path_of(name: str) -> Path:
+    """A bundled notebook by name; a path that leads outside the bundled folder is refused, not run."""
     root = notebooks_dir()
     p = root / (name if name.endswith(".ipynb") else f"{name}.ipynb")
+    if not p.resolve().is_relative_to(root.resolve()):
+        raise KfsmError(f"{name!r} is not one of the bundled notebooks (it points outside {root})",
+                        "name a bundled notebook (`kfsm-lab notebooks list`); to run a notebook of your own, use "
+                        "papermill directly: `papermill YOUR.ipynb OUT.ipynb -p target local`")
     if not p.exists():
         raise KfsmError(f"no bundled notebook {name!r}", "see `kfsm-lab notebooks list`")
     return p

@@ -1,9 +1,13 @@
 """Clean-up: delete what the kit created so nothing keeps billing — and nothing else.
 
 A resource is the kit's when it carries the tag ``kfsm-lab:created-by = kfsm-lab`` (SageMaker, S3,
-IAM). ``run_id`` narrows SageMaker resources to one run (tag ``kfsm-lab:run-id``). The bucket and
-the IAM user/role are opt-in. ``dry_run`` lists what would go and changes nothing; a second run
-finds nothing left and says so.
+IAM), read from the service itself — never from what the state folder remembers: a lost or damaged
+remembered-bucket file hides no bucket. ``run_id`` narrows SageMaker resources to one run (tag
+``kfsm-lab:run-id``). The CloudWatch log streams of the kit's jobs and the log group of each kit
+endpoint go with them. The bucket (every kit bucket of this setup's pipeline user in the region)
+and the IAM user/role are opt-in. ``dry_run`` lists what would go and changes nothing; a second run
+finds nothing left and says so. A resource that vanishes while clean-up looks at it (another
+process deleting it) is simply gone, not an error.
 """
 
 from __future__ import annotations
@@ -15,13 +19,19 @@ from typing import TYPE_CHECKING, Any
 from . import aws
 from .data import split_s3_uri
 from .errors import ConfigurationError
-from .provision.results import CREATED_BY_KEY, CREATED_BY_VALUE
+from .provision.results import CREATED_BY_KEY, CREATED_BY_VALUE, PIPELINE_USER_KEY
 
 if TYPE_CHECKING:
     from .config import Settings
 
 RUN_TAG = "kfsm-lab:run-id"
 NAME_PREFIX = "kfsm-"
+TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+TRANSFORM_LOG_GROUP = "/aws/sagemaker/TransformJobs"
+ENDPOINT_LOG_GROUP = "/aws/sagemaker/Endpoints"
+_GONE = ("ValidationException", "ResourceNotFound", "ResourceNotFoundException", "NoSuchEntity", "NoSuchBucket",
+         "NoSuchTagSet", "404")
+_DENIED = ("AccessDenied", "AccessDeniedException")
 
 
 @dataclass
@@ -59,12 +69,29 @@ class CleanupReport:
         return "\n".join(f"{i.action:<13} {i.kind:<16} {i.name}  {i.detail}".rstrip() for i in self.items)
 
 
-def _tags(sm: Any, arn: str) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=arn).get("Tags", [])}
+def _gone(exc: BaseException) -> bool:
+    """The resource does not exist (any more): another process may have deleted it meanwhile."""
+    code = aws.error_code(exc)
+    if code in ("ResourceNotFound", "ResourceNotFoundException", "NoSuchEntity", "NoSuchBucket", "404"):
+        return True
+    message = str(getattr(exc, "response", {}).get("Error", {}).get("Message", "")).lower()
+    return code == "ValidationException" and any(w in message for w in ("not found", "could not find",
+                                                                         "does not exist"))
 
 
-def _mine(tags: dict[str, str], run_id: str | None) -> bool:
-    return tags.get(CREATED_BY_KEY) == CREATED_BY_VALUE and (run_id is None or tags.get(RUN_TAG) == run_id)
+def _tags(sm: Any, arn: str) -> dict[str, str] | None:
+    """The resource's tags; None when it vanished meanwhile."""
+    try:
+        return {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=arn).get("Tags", [])}
+    except Exception as exc:
+        if _gone(exc):
+            return None
+        raise
+
+
+def _mine(tags: dict[str, str] | None, run_id: str | None) -> bool:
+    return bool(tags) and tags.get(CREATED_BY_KEY) == CREATED_BY_VALUE and (  # type: ignore[union-attr]
+        run_id is None or tags.get(RUN_TAG) == run_id)  # type: ignore[union-attr]
 
 
 def _kit_made(fetch_tags: Callable[[], list[dict[str, str]]]) -> bool:
@@ -90,6 +117,7 @@ class _Cleaner:
         self.sm = aws.client(settings, "sagemaker", sess)
         self.s3 = aws.client(settings, "s3", sess)
         self.iam = aws.client(settings, "iam", sess)
+        self.logs = aws.client(settings, "logs", sess)
         self.report = CleanupReport(dry_run)
 
     def act(self, kind: str, name: str, verb: str, fn: Callable[[], Any], detail: str = "") -> None:
@@ -99,8 +127,7 @@ class _Cleaner:
         try:
             fn()
         except Exception as exc:
-            code = aws.error_code(exc)
-            if code in ("ValidationException", "ResourceNotFound", "NoSuchEntity", "NoSuchBucket"):
+            if aws.error_code(exc) in _GONE[:5]:
                 return  # already gone (e.g. deleted by someone else meanwhile): nothing to report
             raise aws.translate(exc, f"{verb} {kind} {name}") from exc
         self.report.items.append(Item(kind, name, "stopped" if verb == "stop" else "deleted", detail))
@@ -109,10 +136,12 @@ class _Cleaner:
     def sagemaker(self, run_id: str | None) -> None:
         sm = self.sm
         outputs: list[str] = []
+        streams: list[tuple[str, str]] = []
         for job in _paged(sm, "list_training_jobs", "TrainingJobSummaries", NameContains=NAME_PREFIX):
-            d = sm.describe_training_job(TrainingJobName=job["TrainingJobName"])
-            if not _mine(_tags(sm, d["TrainingJobArn"]), run_id):
+            d = self._describe(sm.describe_training_job, TrainingJobName=job["TrainingJobName"])
+            if d is None or not _mine(_tags(sm, d["TrainingJobArn"]), run_id):
                 continue
+            streams.append((TRAINING_LOG_GROUP, f"{d['TrainingJobName']}/"))
             if d["TrainingJobStatus"] == "InProgress":
                 self.act("training job", d["TrainingJobName"], "stop",
                          lambda n=d["TrainingJobName"]: sm.stop_training_job(TrainingJobName=n))
@@ -120,17 +149,20 @@ class _Cleaner:
             if base:
                 outputs.append(f"{base.rstrip('/')}/{d['TrainingJobName']}/")
         for job in _paged(sm, "list_transform_jobs", "TransformJobSummaries", NameContains=NAME_PREFIX):
-            d = sm.describe_transform_job(TransformJobName=job["TransformJobName"])
-            if not _mine(_tags(sm, d["TransformJobArn"]), run_id):
+            d = self._describe(sm.describe_transform_job, TransformJobName=job["TransformJobName"])
+            if d is None or not _mine(_tags(sm, d["TransformJobArn"]), run_id):
                 continue
+            streams.append((TRANSFORM_LOG_GROUP, f"{d['TransformJobName']}/"))
             if d["TransformJobStatus"] == "InProgress":
                 self.act("transform job", d["TransformJobName"], "stop",
                          lambda n=d["TransformJobName"]: sm.stop_transform_job(TransformJobName=n))
             out = d.get("TransformOutput", {}).get("S3OutputPath")
             if out:
                 outputs.append(out.rstrip("/") + "/")
+        endpoints = []
         for ep in _paged(sm, "list_endpoints", "Endpoints", NameContains=NAME_PREFIX):
             if _mine(_tags(sm, ep["EndpointArn"]), run_id):
+                endpoints.append(ep["EndpointName"])
                 self.act("endpoint", ep["EndpointName"], "delete",
                          lambda n=ep["EndpointName"]: sm.delete_endpoint(EndpointName=n),
                          ep.get("EndpointStatus", ""))
@@ -144,6 +176,63 @@ class _Cleaner:
                          lambda n=model["ModelName"]: sm.delete_model(ModelName=n))
         for uri in outputs:
             self.s3_prefix(uri)
+        for group, prefix in streams:
+            self.log_streams(group, prefix)
+        for name in endpoints:
+            self.log_group(f"{ENDPOINT_LOG_GROUP}/{name}")
+
+    @staticmethod
+    def _describe(fn: Callable[..., dict[str, Any]], **kw: Any) -> dict[str, Any] | None:
+        try:
+            return fn(**kw)
+        except Exception as exc:
+            if _gone(exc):
+                return None
+            raise
+
+    # -- CloudWatch Logs ----------------------------------------------------------------------
+    def _logs_call(self, what: str, fn: Callable[[], Any]) -> Any:
+        """``fn()``; None when the group is gone or logs permissions are missing (noted in the report)."""
+        try:
+            return fn()
+        except Exception as exc:
+            if _gone(exc):
+                return None
+            if aws.error_code(exc) in _DENIED:
+                self.report.items.append(Item("log streams", what, "not deleted",
+                                              "missing permission logs:DescribeLogStreams/DeleteLogStream"))
+                return None
+            raise aws.translate(exc, f"clean up logs {what}", service="logs") from exc
+
+    def log_streams(self, group: str, prefix: str) -> None:
+        """The streams of one kit job (``<job>/…``) in a shared SageMaker log group."""
+        def names() -> list[str]:
+            out: list[str] = []
+            for page in self.logs.get_paginator("describe_log_streams").paginate(logGroupName=group,
+                                                                                  logStreamNamePrefix=prefix):
+                out += [s["logStreamName"] for s in page.get("logStreams", [])]
+            return out
+
+        found = self._logs_call(f"{group}:{prefix}*", names)
+        if not found:
+            return
+
+        def drop() -> None:
+            for stream in found:
+                try:
+                    self.logs.delete_log_stream(logGroupName=group, logStreamName=stream)
+                except Exception as exc:
+                    if not _gone(exc):
+                        raise
+
+        self.act("log streams", f"{group}:{prefix}*", "delete", drop, f"{len(found)} streams")
+
+    def log_group(self, group: str) -> None:
+        """The log group of one kit endpoint (``/aws/sagemaker/Endpoints/<name>``)."""
+        groups = self._logs_call(group, lambda: [g["logGroupName"] for g in self.logs.describe_log_groups(
+            logGroupNamePrefix=group).get("logGroups", []) if g["logGroupName"] == group])
+        if groups:
+            self.act("log group", group, "delete", lambda: self.logs.delete_log_group(logGroupName=group))
 
     # -- S3 -------------------------------------------------------------------------------
     def s3_prefix(self, uri: str) -> None:
@@ -167,18 +256,48 @@ class _Cleaner:
         for i in range(0, len(keys), 1000):
             self.s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys[i:i + 1000]]})
 
+    def kit_buckets(self) -> list[str]:
+        """The kit's buckets of this setup, found by their tags on S3: in the settings' region, tagged
+        ``kfsm-lab:created-by`` and made for this pipeline user — plus the configured bucket if it carries
+        the kit's tag (buckets made before the pipeline-user tag existed)."""
+        from .provision.bucket import configured_bucket
+
+        found: list[str] = []
+        named = configured_bucket(self.settings)
+        for b in self.s3.list_buckets().get("Buckets", []):
+            name = b["Name"]
+            tags = self._bucket_tags(name)
+            if tags is None or tags.get(CREATED_BY_KEY) != CREATED_BY_VALUE:
+                continue
+            owner = tags.get(PIPELINE_USER_KEY)
+            if owner == self.settings.iam_user or (owner is None and name == named):
+                if self._bucket_region(name) == self.settings.region:
+                    found.append(name)
+        return found
+
+    def _bucket_tags(self, bucket: str) -> dict[str, str] | None:
+        try:
+            return {t["Key"]: t["Value"] for t in self.s3.get_bucket_tagging(Bucket=bucket).get("TagSet", [])}
+        except Exception as exc:
+            if aws.error_code(exc) in ("NoSuchTagSet", "NoSuchBucket", "AccessDenied", "404"):
+                return None  # untagged, gone, or not ours to read: never ours to delete
+            raise
+
+    def _bucket_region(self, bucket: str) -> str | None:
+        try:
+            return self.s3.get_bucket_location(Bucket=bucket).get("LocationConstraint") or "us-east-1"
+        except Exception as exc:
+            if aws.error_code(exc) in ("NoSuchBucket", "AccessDenied", "404"):
+                return None
+            raise
+
     def bucket(self) -> None:
-        from .provision.bucket import resolve_bucket
+        for bucket in self.kit_buckets():
+            def drop(bucket: str = bucket) -> None:
+                self._delete_keys(bucket, self._keys(bucket, ""))
+                self.s3.delete_bucket(Bucket=bucket)
 
-        bucket = resolve_bucket(self.settings)
-        if not _kit_made(lambda: self.s3.get_bucket_tagging(Bucket=bucket)["TagSet"]):
-            return  # gone, or the user's own bucket: never ours to delete
-
-        def drop() -> None:
-            self._delete_keys(bucket, self._keys(bucket, ""))
-            self.s3.delete_bucket(Bucket=bucket)
-
-        self.act("bucket", bucket, "delete", drop, "with all its objects")
+            self.act("bucket", bucket, "delete", drop, "with all its objects")
 
     # -- IAM ------------------------------------------------------------------------------
     def iam_user(self) -> None:

@@ -8,6 +8,7 @@ valid value looks like. Pasted values are stripped of surrounding whitespace (th
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from functools import lru_cache
 
@@ -185,12 +186,18 @@ def instance_type(value: object, field: str = "instance_type") -> str:
     return text
 
 
-_RUN_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,39}$")
+#: The longest run id: ``kfsm-<run id>-epconfig`` and its siblings stay within SageMaker's 63 characters.
+MAX_RUN_NAME = 40
+_RUN_NAME = re.compile(r"^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$")
 
 
 def run_name(value: object, field: str = "run_name") -> str:
     """A run id used inside SageMaker resource names: 1-40 of a-z, A-Z, 0-9 and '-'."""
     text = _clean(field, value)
+    if len(text) > MAX_RUN_NAME:
+        raise ValidationError(field, value if len(text) < 80 else text[:60] + "…",
+                              f"must be 1-40 letters, digits and hyphens; this one is {len(text)} characters long "
+                              f"(at most {MAX_RUN_NAME}: the SageMaker names made from it allow 63)", "e.g. 'mnist-1'")
     if not _RUN_NAME.match(text):
         raise ValidationError(field, value,
                               "must be 1-40 letters, digits and hyphens, starting and ending with a letter "
@@ -219,3 +226,22 @@ def positive_int(value: object, field: str, maximum: int | None = None) -> int:
         bound = f"between 1 and {maximum}" if maximum else "at least 1"
         raise ValidationError(field, value, f"must be {bound}, got {n}", hint)
     return n
+
+
+MAX_PACE = 60.0
+
+
+def pace(value: object, field: str = "pace") -> float:
+    """Seconds per status step of the local cloud: a real number from 0 (instant) to 60."""
+    hint = "0 = instant, 3 = visible progress (at most 60)"
+    if isinstance(value, bool):
+        raise ValidationError(field, value, "must be a number of seconds, not true/false", hint)
+    try:
+        f = float(str(value).strip()) if isinstance(value, str) else float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValidationError(field, value, f"must be a number of seconds (0 = instant), got {value!r}", hint) from None
+    if not math.isfinite(f):
+        raise ValidationError(field, value, f"must be a real number of seconds, got {value!r}", hint)
+    if not 0 <= f <= MAX_PACE:
+        raise ValidationError(field, value, f"must be between 0 and {MAX_PACE:g} seconds, got {f:g}", hint)
+    return f

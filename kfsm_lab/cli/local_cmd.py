@@ -1,4 +1,8 @@
-"""``kfsm-lab local start|status|env|stop``: the local cloud's lifecycle from a shell."""
+"""``kfsm-lab local start|status|env|stop|reset``: the local cloud's lifecycle from a shell.
+
+``start`` and ``env`` take the user lease: the cloud then runs until ``local stop``. Its state (buckets,
+IAM, jobs, endpoints) is kept in the state folder across stops; only ``local reset --yes`` empties it.
+"""
 
 from __future__ import annotations
 
@@ -21,17 +25,19 @@ def local() -> None:
 
 
 @local.command("start")
-@click.option("--pace", type=float, default=None,
-              help="seconds each status transition takes (0 = instant; default KFSM_PACE or 0)")
+@click.option("--pace", type=str, default=None,
+              help="seconds each status transition takes, 0 to 60 (0 = instant; default KFSM_PACE or 0)")
 @click.option("--region", default=None, help="default region reported to clients (default KFSM_REGION or us-west-2)")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
-def start(pace: float | None, region: str | None, as_json: bool) -> None:
-    """Start the local cloud, or reuse the one already running."""
+def start(pace: str | None, region: str | None, as_json: bool) -> None:
+    """Start the local cloud, or reuse the one already running; it runs until `kfsm-lab local stop`."""
     from ..errors import KfsmError
     from ..localcloud import ensure_running
+    from ..localcloud.leases import acquire
 
     try:
-        info = ensure_running(pace=pace, region=region)
+        info = ensure_running(pace=pace, region=region, lease=False)
+        acquire("user")
     except KfsmError as exc:
         fail(exc, as_json)
         return
@@ -56,23 +62,68 @@ def status_cmd(as_json: bool) -> None:
 def env_cmd() -> None:
     """Print `export` lines that point the AWS CLI and boto3 at the local cloud (starts it if needed).
 
-    The keys printed are the local cloud's fixed test keys, which unlock nothing else.
+    The keys printed are the local cloud's own, from your state folder; they unlock nothing else.
+    Like `local start`, it keeps the cloud running until `kfsm-lab local stop`.
     """
+    from ..errors import KfsmError
     from ..localcloud import ensure_running
+    from ..localcloud.leases import acquire
 
-    info = ensure_running()
+    try:
+        info = ensure_running(lease=False)
+        acquire("user")
+    except KfsmError as exc:
+        fail(exc)
+        return
     for key, value in info.env().items():
         click.echo(f"export {key}={shlex.quote(value)}")
 
 
 @local.command("stop")
+@click.option("--force", is_flag=True, help="stop it even while other kit processes use it")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
-def stop_cmd(as_json: bool) -> None:
-    """Stop the running local cloud (its state is lost)."""
-    from ..localcloud import stop
+def stop_cmd(force: bool, as_json: bool) -> None:
+    """Stop the local cloud (its state is kept: the next start brings everything back).
 
-    stopped = stop()
-    emit({"stopped": stopped}, as_json, "local cloud stopped" if stopped else "no local cloud was running")
+    While another kit process still uses it (a notebook kernel, a `kfsm-lab run`), it keeps running and
+    stops by itself once they end; --force stops it now.
+    """
+    from ..localcloud import status, stop, stop_unless_used
+    from ..localcloud.leases import USER_LEASE_ID, release
+
+    if force:
+        stopped = stop()
+        emit({"stopped": stopped}, as_json, "local cloud stopped" if stopped else "no local cloud was running")
+        return
+    release(USER_LEASE_ID)
+    running = status() is not None
+    stopped, users = stop_unless_used()
+    if users:
+        who = "; ".join(u.describe() for u in users)
+        emit({"stopped": False, "in_use_by": [u.model_dump() for u in users]}, as_json,
+             f"the local cloud is still used by {who}; it stops by itself once they end "
+             "(`kfsm-lab local stop --force` stops it now)")
+        return
+    emit({"stopped": stopped}, as_json, "local cloud stopped" if stopped or running else "no local cloud was running")
+
+
+@local.command("reset")
+@click.option("--yes", is_flag=True, help="confirm: delete every bucket, IAM user, job, endpoint and local run")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def reset_cmd(yes: bool, as_json: bool) -> None:
+    """Empty the local cloud on purpose: stop it and delete its saved state (keys stay)."""
+    from ..errors import ConfigurationError
+    from ..localcloud import reset
+
+    if not yes:
+        fail(ConfigurationError("`kfsm-lab local reset` deletes everything in the local cloud: buckets and their "
+                                "objects, IAM users and roles, jobs, models, endpoints, local pipeline runs",
+                                "run `kfsm-lab local reset --yes` to do it"), as_json)
+        return
+    done = reset()
+    emit(done, as_json, ("local cloud stopped; " if done["stopped"] else "")
+         + (f"removed {len(done['removed'])} saved item(s); the next start is empty" if done["removed"]
+            else "nothing was saved; the next start is empty"))
 
 
 @local.group("faults")

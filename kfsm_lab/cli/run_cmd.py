@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from . import emit
+from . import emit, fail
 from .options import json_option
 
 
@@ -30,22 +30,28 @@ def _execute(name: str, params: dict[str, Any], output: str, progress: bool, as_
 
     check_parameters(name, params)  # before a local cloud is started for nothing
     target = params.get("target") or _default_target()
-    started_here = False
+    lease = None
     if target == "local":
-        from ..localcloud import ensure_running
+        from ..errors import KfsmError
+        from ..localcloud import ensure_running, leases
 
         pace = params.get("pace")
-        info = ensure_running(pace=float(pace) if pace is not None else None)
-        started_here = not info.reused
+        try:
+            lease = leases.acquire()  # this command's lease on the cloud; its notebook kernel shares it
+            info = ensure_running(pace=pace, lease=False)  # a bad pace is refused before the cloud changes
+        except KfsmError as exc:
+            if lease is not None:
+                leases.release(lease.id)
+            fail(exc, as_json)
+            return
         click.echo(f"local cloud: {info.endpoint_url}", err=True)
     click.echo(f"running {name} on target {target} → {output}/", err=True)
     try:
-        result = run_notebook(name, params, output, progress=progress and not as_json)
+        with _sharing(lease):
+            result = run_notebook(name, params, output, progress=progress and not as_json)
     finally:
-        if started_here and not keep_local_cloud:
-            from ..localcloud import stop
-
-            stop()  # leave nothing running that this command started
+        if lease is not None:
+            _release(lease, keep_local_cloud)
     s = result.summary
     if as_json:
         click.echo(json.dumps(s, indent=2, default=str))
@@ -64,6 +70,29 @@ def _execute(name: str, params: dict[str, Any], output: str, progress: bool, as_
         sys.exit(1)
 
 
+def _sharing(lease: Any):
+    import contextlib
+
+    if lease is None:
+        return contextlib.nullcontext()
+    from ..localcloud.leases import shared_with_children
+
+    return shared_with_children(lease)
+
+
+def _release(lease: Any, keep: bool) -> None:
+    """Drop this command's lease; stop the cloud unless another kit process still uses it (or ``keep``)."""
+    from ..localcloud import leases, lifecycle
+
+    if keep:
+        leases.acquire("user")  # runs on until `kfsm-lab local stop`
+        leases.release(lease.id)
+        return
+    _, users = lifecycle.release(lease)
+    if users:
+        click.echo(f"the local cloud keeps running: still used by {'; '.join(u.describe() for u in users)}", err=True)
+
+
 def _default_target() -> str:
     import os
 
@@ -77,7 +106,8 @@ def _default_target() -> str:
 @click.option("--lang", type=click.Choice(["en", "ja"]), default="en", help="notebook edition")
 @click.option("--no-progress", is_flag=True, help="no progress bar")
 @click.option("--keep-local-cloud", is_flag=True,
-              help="leave the local cloud running if this command started it (default: stop it at the end)")
+              help="leave the local cloud running until `kfsm-lab local stop` (default: stop it at the end unless "
+                   "another kit process still uses it; its state is kept either way)")
 @json_option
 def run(pairs: tuple[str, ...], target: str | None, output: str, lang: str, no_progress: bool,
         keep_local_cloud: bool, as_json: bool) -> None:

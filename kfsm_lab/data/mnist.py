@@ -91,10 +91,13 @@ def _sample_matrix(path: Path) -> np.ndarray:
         pass
     with gzip.open(path, "rb") as f:
         raw = np.loadtxt(f, delimiter=",", dtype=np.float32)
-    cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(f".{os.getpid()}.tmp.npy")
-    np.save(tmp, raw)
-    os.replace(tmp, cache)
+    try:  # only a cache: a full disk (or a read-only folder) costs the 0.5 s parse next time, nothing else
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.save(tmp, raw)
+        os.replace(tmp, cache)
+    except OSError:
+        tmp.unlink(missing_ok=True)
     return raw
 
 

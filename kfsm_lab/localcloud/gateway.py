@@ -1,7 +1,8 @@
 """The SageMaker emulation's way to S3, IAM and CloudWatch Logs: boto3 over HTTP to its own moto.
 
 Going through the public wire protocol, instead of moto's Python internals, keeps the emulation
-independent of moto's private APIs and exercises the same paths users hit. Requests carry
+independent of moto's private APIs and exercises the same paths users hit. Requests are signed
+with the cloud's own root key (the door checks every request, these too) and carry
 ``X-Kfsm-Internal`` so the request statistics only count what clients sent.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from .constants import ACCESS_KEY_ID, INTERNAL_HEADER, SECRET_ACCESS_KEY
+from .constants import INTERNAL_HEADER
 
 _ROLE_PREFIX = ":role/"
 
@@ -22,8 +23,9 @@ def _mark_internal(request: Any, **_: Any) -> None:
 class Gateway:
     """Thread-safe, lazily built boto3 clients pointed at the local cloud itself."""
 
-    def __init__(self, endpoint_url: str) -> None:
+    def __init__(self, endpoint_url: str, keys: Any) -> None:
         self.endpoint_url = endpoint_url
+        self._keys = keys  # RootKeys
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
@@ -36,7 +38,8 @@ class Gateway:
 
                 c = boto3.session.Session().client(
                     service, region_name=region, endpoint_url=self.endpoint_url,
-                    aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY,
+                    aws_access_key_id=self._keys.access_key_id,
+                    aws_secret_access_key=self._keys.secret_access_key,
                     config=Config(retries={"max_attempts": 2, "mode": "standard"},
                                   s3={"addressing_style": "path"}, max_pool_connections=20))
                 c.meta.events.register_first("before-sign.*.*", _mark_internal)

@@ -2,12 +2,15 @@
 
 Dispatch order for each request:
 
-1. ``/_kfsm/*`` admin routes (health, stats, pace, faults),
+1. the door (:mod:`.door`): another local user's connection is refused; a CORS preflight gets a
+   grant only for a configured origin; ``/_kfsm/*`` admin routes (health, stats, pace, faults,
+   state) need the admin token; everything else needs a valid Signature V4 by a key this cloud issued,
 2. fault hook (:meth:`LocalCloudApp.fault_for`: throttling, 5xx or slow responses armed through
    ``/_kfsm/faults``, see :mod:`.faults`),
 3. SageMaker control plane (``X-Amz-Target: SageMaker.*``) and runtime
    (``POST /endpoints/<name>/invocations``), served by :mod:`.sagemaker`,
-4. everything else to moto's own WSGI dispatcher in this process (S3, IAM, STS, Logs, …).
+4. everything else to moto's own WSGI dispatcher in this process (S3, IAM, STS, Logs, …), whose
+   state :mod:`.persistence` keeps in the state folder.
 
 Requests are counted per ``service.Operation`` unless they come from the emulation itself, and
 so are the access key ids that signed them — as SHA-256 fingerprints, never the ids themselves —
@@ -16,9 +19,11 @@ so a test can prove from the cloud's side which credentials reached it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
 import json
+import math
 import os
 import re
 import threading
@@ -26,10 +31,19 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from .constants import ACCOUNT_ID, ADMIN_PREFIX, DEFAULT_REGION, INTERNAL_HEADER, SERVICE_NAME
+from .constants import (
+    ACCOUNT_ID,
+    ADMIN_PREFIX,
+    DEFAULT_REGION,
+    DEFAULT_SOCKET_TIMEOUT,
+    INTERNAL_HEADER,
+    SERVICE_NAME,
+    SOCKET_TIMEOUT_ENV,
+)
 
 INVOCATION_RE = re.compile(r"^/endpoints/([^/]+)/invocations$")
 INTERNAL_ENV = "HTTP_" + INTERNAL_HEADER.upper().replace("-", "_")
@@ -40,7 +54,7 @@ StartResponse = Callable[..., Any]
 
 
 def check_loopback(host: str) -> str:
-    """Refuse anything but a loopback address: the local cloud has no authentication."""
+    """Refuse anything but a loopback address: the local cloud serves one local user, never the network."""
     if host == "localhost":
         return "127.0.0.1"
     try:
@@ -51,7 +65,8 @@ def check_loopback(host: str) -> str:
     from ..errors import ValidationError
 
     raise ValidationError("host", host, "the local cloud binds only to a loopback address",
-                          "use 127.0.0.1 (it has no authentication, so it must not be reachable from the network)")
+                          "use 127.0.0.1 (the local cloud is for the user who starts it; it must not be reachable "
+                          "from the network)")
 
 
 def _scope(environ: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -144,15 +159,23 @@ class Stats:
 class LocalCloudApp:
     """The WSGI application. Build with :func:`build_app`."""
 
-    def __init__(self, moto_app: Callable, sagemaker: Any, pace: Any, region: str, faults: Any) -> None:
+    def __init__(self, moto_app: Callable, sagemaker: Any, pace: Any, region: str, door: Any, faults: Any,
+                 persistence: Any = None) -> None:
         self.moto_app = moto_app
         self.sagemaker = sagemaker
         self.pace = pace
         self.region = region
+        self.door = door
+        self.persistence = persistence
         self.stats = Stats()
         self.started = time.time()
-        self.instance_id = uuid.uuid4().hex  # tells a restarted cloud from the one resources were made on
+        self.last_request = time.time()  # the last client request (not the emulation's own): idle shutdown
+        self.instance_id = uuid.uuid4().hex  # this process; ``state_id`` (persistence) outlives it
         self.faults = faults  # the same table the SageMaker service was built with
+
+    @property
+    def state_id(self) -> str:
+        return self.persistence.state_id if self.persistence is not None else self.instance_id
 
     # -- fault injection ----------------------------------------------------------------------------
     def fault_for(self, service: str, operation: str, environ: dict[str, Any]
@@ -162,34 +185,82 @@ class LocalCloudApp:
         The emulation's own calls (``X-Kfsm-Internal``) are never faulted: a fault models the
         service misbehaving towards its client, not the service breaking itself.
         """
-        if environ.get(INTERNAL_ENV):
+        if environ.get("kfsm.internal"):
             return None
         return self.faults.for_request(service, operation)
 
     # -- dispatch -------------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        from .door import request_protocol
+
         path = environ.get("PATH_INFO", "") or "/"
         method = environ.get("REQUEST_METHOD", "GET")
-        if path.startswith(ADMIN_PREFIX + "/"):
-            return self._reply(start_response, *self._admin(method, path, environ))
+
+        def reply(status: int, headers: dict[str, str], body: bytes) -> list[bytes]:
+            return self._reply(start_response, status, headers, body, environ)
+
+        is_admin = path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")
+        signing_name, proto = request_protocol(environ, path, method)
+        refused = self.door.other_user(environ, "rest-json" if is_admin else proto)
+        if refused is not None:
+            return reply(*refused)
+        if method == "OPTIONS" and environ.get("HTTP_ORIGIN") and environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"):
+            return reply(*self.door.preflight(environ))
+        if is_admin:
+            return reply(*(self.door.admin(environ, method) or self._admin(method, path, environ)))
+        if path.startswith("/moto-api"):  # moto's own admin (reset, a dump of every secret) is not served
+            return reply(*_json(404, {"error": "not found; the local cloud's admin routes are under /_kfsm/"}))
+        try:
+            body = _body(environ)
+        except ValueError as exc:
+            from .door import render
+
+            return reply(*render(proto, 400, "InvalidRequest" if proto == "s3" else "SerializationException",
+                                 str(exc)))
+        caller, refused = self.door.signature(environ, signing_name, proto, body)
+        if refused is not None:
+            return reply(*refused)
+        internal = bool(caller is not None and caller.is_root and environ.get(INTERNAL_ENV))
+        environ["kfsm.internal"] = internal
+        environ["kfsm.signing_service"] = caller.service if caller is not None else ""
         service, operation, kind = self._classify(environ, path, method)
-        if not environ.get(INTERNAL_ENV):
+        if not internal:
             self.stats.add(f"{service}.{operation}", environ)
+            self.last_request = time.time()
         fault = self.fault_for(service, operation, environ)
         if fault is not None:
-            return self._reply(start_response, *fault)
+            return reply(*fault)
         if kind == "sagemaker":
             region = _scope(environ)[0] or self.region
-            return self._reply(start_response, *self.sagemaker.handle_control(operation, _body(environ), region))
+            return reply(*self.sagemaker.handle_control(operation, body, region))
         if kind == "runtime":
             region = _scope(environ)[0] or self.region
             headers = {k[5:].lower().replace("_", "-"): v for k, v in environ.items() if k.startswith("HTTP_")}
             if environ.get("CONTENT_TYPE"):
                 headers["content-type"] = environ["CONTENT_TYPE"]
             name = unquote(INVOCATION_RE.match(path).group(1))  # type: ignore[union-attr]
-            return self._reply(start_response, *self.sagemaker.handle_invocation(name, _body(environ), headers,
-                                                                                  region))
-        return self.moto_app(environ, start_response)
+            return reply(*self.sagemaker.handle_invocation(name, body, headers, region))
+        return self._moto(environ, start_response, service, operation, method)
+
+    def _moto(self, environ: dict[str, Any], start_response: StartResponse, service: str, operation: str,
+              method: str) -> Iterable[bytes]:
+        """moto answers; its CORS headers are dropped; a change is noted for the next save."""
+        from .persistence import changes_state
+
+        def filtered(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            return start_response(status, self.door.response_headers(environ, headers), exc_info)
+
+        if self.persistence is None:
+            return self.moto_app(environ, filtered)
+        with self.persistence.gate.shared():
+            result = self.moto_app(environ, filtered)
+            out = list(result)
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        if changes_state(service, operation, method):
+            self.persistence.touched(service)
+        return out
 
     def _classify(self, environ: dict[str, Any], path: str, method: str) -> tuple[str, str, str]:
         """``(service, operation, kind)`` where kind says who serves it: sagemaker, runtime or moto."""
@@ -198,10 +269,7 @@ class LocalCloudApp:
             return "sagemaker", target.split(".", 1)[1], "sagemaker"
         if method == "POST" and INVOCATION_RE.match(path):
             return "sagemaker-runtime", "InvokeEndpoint", "runtime"
-        _, service = _scope(environ)
-        if service is None and "AWSAccessKeyId=" in environ.get("QUERY_STRING", ""):
-            service = "s3"  # a SigV2 presigned URL: only S3 makes those
-        service = service or "unknown"
+        service = environ.get("kfsm.signing_service") or _scope(environ)[1] or "unknown"
         if target:
             return service, target.rsplit(".", 1)[-1], "moto"
         if service == "s3":
@@ -212,32 +280,47 @@ class LocalCloudApp:
             action = parse_qs(body.decode("utf-8", "replace")).get("Action")
         return service, (action[0] if action else f"{method} {path.split('?')[0]}"), "moto"
 
+    def health(self) -> dict[str, Any]:
+        return {"status": "ok", "service": SERVICE_NAME, "pid": os.getpid(), "pace": self.pace.seconds,
+                "region": self.region, "account": ACCOUNT_ID, "uptime": time.time() - self.started,
+                "started_at": self.started, "instance_id": self.instance_id, "state_id": self.state_id,
+                "idle_seconds": time.time() - self.last_request,
+                "persistent": self.persistence is not None}
+
     def _admin(self, method: str, path: str, environ: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
         route = path[len(ADMIN_PREFIX):]
         if route == "/health" and method == "GET":
-            return _json(200, {"status": "ok", "service": SERVICE_NAME, "pid": os.getpid(), "pace": self.pace.seconds,
-                               "region": self.region, "account": ACCOUNT_ID, "uptime": time.time() - self.started,
-                               "started_at": self.started, "instance_id": self.instance_id})
+            return _json(200, self.health())
         if route == "/stats" and method == "GET":
-            return _json(200, self.stats.snapshot())
+            return _json(200, {**self.stats.snapshot(), "refused": dict(sorted(self.door.refused.items()))})
         if route == "/stats/reset" and method == "POST":
             self.stats.reset()
             return _json(200, self.stats.snapshot())
         if route == "/pace" and method in ("GET", "POST"):
             if method == "POST":
+                from ..validation import pace as check_pace
+
                 try:
-                    value = float(json.loads(_body(environ) or b"{}").get("pace"))
-                    if value < 0:
-                        raise ValueError
-                except (TypeError, ValueError):
-                    return _json(400, {"error": 'send {"pace": <seconds >= 0>}'})
+                    body = json.loads(_body(environ) or b"{}")
+                    value = check_pace(body.get("pace") if isinstance(body, dict) else None)
+                except (ValueError, TypeError) as exc:  # ValidationError is a ValueError
+                    detail = getattr(exc, "message", None) or "the body is not JSON"
+                    return _json(400, {"error": f'send {{"pace": <seconds from 0 to 60>}} ({detail})'})
                 self.pace.seconds = value
             return _json(200, {"pace": self.pace.seconds})
         if route == "/faults":
             return self._faults_route(method, environ)
+        if route == "/state" and method == "GET":
+            return _json(200, self.persistence.snapshot() if self.persistence else {"persistent": False})
+        if route == "/state/save" and method == "POST":
+            if self.persistence is None:
+                return _json(409, {"error": "this local cloud keeps no state (it was started without a state folder)"})
+            written = self.persistence.save(force=True)
+            return _json(200, {"written": written, **self.persistence.snapshot()})
         return _json(404, {"error": f"no admin route {method} {path}",
                            "routes": ["GET /_kfsm/health", "GET /_kfsm/stats", "POST /_kfsm/stats/reset",
-                                      "GET|POST /_kfsm/pace", "GET|POST|DELETE /_kfsm/faults"]})
+                                      "GET|POST /_kfsm/pace", "GET|POST|DELETE /_kfsm/faults", "GET /_kfsm/state",
+                                      "POST /_kfsm/state/save"]})
 
     def _faults_route(self, method: str, environ: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
         """GET lists the armed faults and what fired; POST arms one; DELETE clears them all."""
@@ -250,7 +333,7 @@ class LocalCloudApp:
         if method == "POST":
             try:
                 fault = parse(json.loads(_body(environ) or b"{}"))
-            except ValueError as exc:  # FaultError or bad JSON
+            except (ValueError, RecursionError) as exc:  # FaultError or bad JSON
                 msg = str(exc) if isinstance(exc, FaultError) else "the body is not JSON"
                 return _json(400, {"error": msg, "example": {"operation": "sagemaker.DescribeTrainingJob",
                                                               "kind": "throttle", "count": 3}})
@@ -258,8 +341,8 @@ class LocalCloudApp:
             return _json(200, {"armed": fault.id, **self.faults.snapshot()})
         return _json(405, {"error": f"{method} is not allowed on /_kfsm/faults; use GET, POST or DELETE"})
 
-    @staticmethod
-    def _reply(start_response: StartResponse, status: int, headers: dict[str, str], body: bytes) -> list[bytes]:
+    def _reply(self, start_response: StartResponse, status: int, headers: dict[str, str], body: bytes,
+               environ: dict[str, Any]) -> list[bytes]:
         from http import HTTPStatus
 
         try:
@@ -269,7 +352,7 @@ class LocalCloudApp:
         hdrs = [(k, v) for k, v in headers.items()]
         hdrs.append(("Content-Length", str(len(body))))
         hdrs.append(("x-amzn-RequestId", _request_id()))
-        start_response(f"{status} {phrase}", hdrs)
+        start_response(f"{status} {phrase}", self.door.response_headers(environ, hdrs))
         return [body]
 
 
@@ -282,54 +365,96 @@ def _json(status: int, data: Any) -> tuple[int, dict[str, str], bytes]:
 
 
 def _body(environ: dict[str, Any]) -> bytes:
-    """Read the request body once and put it back, so moto can read it again."""
+    """Read the request body once and put it back, so moto can read it again.
+
+    A chunked transfer (no Content-Length) is read to its end; a Content-Length that is not a
+    number is a client error (ValueError).
+    """
     cached = environ.get("kfsm.body")
     if cached is not None:
         return cached
     import io
 
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    raw_length = (environ.get("CONTENT_LENGTH") or "").strip()
+    if environ.get("wsgi.input_terminated") and not raw_length:
+        body = environ["wsgi.input"].read()
+    else:
+        try:
+            length = int(raw_length or 0)
+        except ValueError:
+            raise ValueError(f"Content-Length {raw_length!r} is not a number") from None
+        if length < 0:
+            raise ValueError(f"Content-Length {raw_length!r} is negative")
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
     environ["wsgi.input"] = io.BytesIO(body)
     environ["kfsm.body"] = body
     return body
 
 
-def build_app(endpoint_url: str, pace_seconds: float = 0.0, region: str = DEFAULT_REGION) -> LocalCloudApp:
-    """moto's dispatcher plus the SageMaker emulation, wired to call back into ``endpoint_url``."""
+def build_app(endpoint_url: str, pace_seconds: float = 0.0, region: str = DEFAULT_REGION, keys: Any = None,
+              persist_dir: Path | None = None) -> LocalCloudApp:
+    """moto's dispatcher plus the SageMaker emulation, wired to call back into ``endpoint_url``.
+
+    ``keys`` (:class:`.keys.RootKeys`) are the ones the door accepts and the emulation signs its own
+    calls with; ``persist_dir`` makes the cloud keep its state there (moto's part is loaded here,
+    before anything is served; SageMaker's once the server answers: see :meth:`LocalCloudServer.start`).
+    """
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    os.environ.setdefault("MOTO_DISABLE_GLOBAL_CORS", "true")
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    from .door import Door
     from .faults import FaultTable
     from .gateway import Gateway
+    from .keys import load_or_create
     from .sagemaker.models import Pace
     from .sagemaker.responses import SageMakerService
 
+    keys = keys if keys is not None else load_or_create()
     pace = Pace(pace_seconds)
     faults = FaultTable()
-    service = SageMakerService(ACCOUNT_ID, Gateway(endpoint_url), pace, faults)
-    return LocalCloudApp(DomainDispatcherApplication(create_backend_app), service, pace, region, faults)
+    service = SageMakerService(ACCOUNT_ID, Gateway(endpoint_url, keys), pace, faults)
+    persistence = None
+    if persist_dir is not None:
+        from .persistence import Persistence
+
+        persistence = Persistence(persist_dir, service)
+        persistence.load_moto()
+    return LocalCloudApp(DomainDispatcherApplication(create_backend_app), service, pace, region,
+                         Door(keys, ACCOUNT_ID), faults, persistence)
 
 
-def _quiet_handler() -> type:
-    """moto's request handler without a log line per request (they would flood the log file)."""
+def socket_timeout() -> float:
+    """Seconds a connection may stay silent (a stalled upload, an idle keep-alive) before it is closed."""
+    raw = os.environ.get(SOCKET_TIMEOUT_ENV, "").strip()
+    try:
+        value = float(raw) if raw else DEFAULT_SOCKET_TIMEOUT
+    except ValueError:
+        return DEFAULT_SOCKET_TIMEOUT
+    return value if math.isfinite(value) and value > 0 else DEFAULT_SOCKET_TIMEOUT
+
+
+def _handler() -> type:
+    """moto's request handler, quiet (no log line per request), with the caller's uid and a socket timeout."""
     from moto.moto_server.werkzeug_app import MotoRequestHandler
 
-    class QuietHandler(MotoRequestHandler):
+    from .peer import SameUserHandlerMixin
+
+    class Handler(SameUserHandlerMixin, MotoRequestHandler):
+        refuse_other_users = False  # the app refuses them, in each service's own error shape
+        timeout = socket_timeout()
+
         def log_request(self, *args: Any, **kwargs: Any) -> None:
             pass
 
-    return QuietHandler
+    return Handler
 
 
 class LocalCloudServer:
     """A threaded HTTP server around :class:`LocalCloudApp` (in this process; lifecycle runs it detached)."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, pace: float = 0.0,
-                 region: str = DEFAULT_REGION) -> None:
+                 region: str = DEFAULT_REGION, keys: Any = None, persist_dir: Path | None = None) -> None:
         from werkzeug.serving import make_server
 
         self.host = check_loopback(host)
@@ -338,9 +463,10 @@ class LocalCloudServer:
         def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
             return self._app_ref["app"](environ, start_response)
 
-        self.httpd = make_server(self.host, port, app, threaded=True, request_handler=_quiet_handler())
+        self.httpd = make_server(self.host, port, app, threaded=True, request_handler=_handler())
+        self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
-        self.app = build_app(self.endpoint_url, pace, region)
+        self.app = build_app(self.endpoint_url, pace, region, keys, persist_dir)
         self._app_ref["app"] = self.app
         self._thread: threading.Thread | None = None
 
@@ -352,13 +478,20 @@ class LocalCloudServer:
         self.httpd.serve_forever()
 
     def start(self) -> LocalCloudServer:
-        """Serve on a daemon thread (tests and embedding)."""
+        """Serve on a daemon thread; then give SageMaker its saved state and start saving."""
         self._thread = threading.Thread(target=self.serve_forever, daemon=True, name="kfsm-localcloud")
         self._thread.start()
+        if self.app.persistence is not None:
+            self.app.persistence.load_sagemaker()
+            self.app.persistence.start()
         return self
 
     def shutdown(self) -> None:
+        """Stop serving, then write what changed (clean shutdown keeps everything)."""
         self.httpd.shutdown()
         self.httpd.server_close()
         if self._thread is not None:
             self._thread.join(5)
+        if self.app.persistence is not None:
+            with contextlib.suppress(Exception):
+                self.app.persistence.close()

@@ -11,15 +11,16 @@ names no one can create: the prefix is reserved for this).
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 PROBE_NAME = "kfsm-warmup-probe-never-created"
 
 
-def _probe(endpoint_url: str) -> None:
+def _probe(endpoint_url: str, keys: Any) -> None:
     from .constants import DEFAULT_REGION
     from .gateway import Gateway
 
-    gw = Gateway(endpoint_url)
+    gw = Gateway(endpoint_url, keys)
     calls = (
         lambda: gw.client("s3", DEFAULT_REGION).list_buckets(),
         lambda: gw.client("s3", DEFAULT_REGION).head_bucket(Bucket=PROBE_NAME),
@@ -33,8 +34,8 @@ def _probe(endpoint_url: str) -> None:
             continue
 
 
-def start(endpoint_url: str) -> threading.Thread:
-    """Run the probes on a daemon thread; returns it (joined only by tests)."""
-    thread = threading.Thread(target=_probe, args=(endpoint_url,), daemon=True, name="kfsm-warmup")
+def start(endpoint_url: str, keys: Any) -> threading.Thread:
+    """Run the probes on a daemon thread (signed with the cloud's root ``keys``); returns it (joined only by tests)."""
+    thread = threading.Thread(target=_probe, args=(endpoint_url, keys), daemon=True, name="kfsm-warmup")
     thread.start()
     return thread

@@ -2,17 +2,25 @@
 
 Every step returns what it did (``created`` / ``already there`` / ``updated``), prints no secret and
 tags what it creates. ``setup_all`` returns the settings with ``role_arn`` and ``bucket`` filled in.
+
+Safe to run concurrently: setups on one state folder take turns (a lock in it, per target), and an
+"already exists" from a peer elsewhere that got there first counts as "already there" — one user,
+one key, one role, one bucket.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from functools import wraps
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import aws
 from ..data import S3Layout
 from . import iam as iam_steps
 from . import secret_store
-from .bucket import ensure_bucket, resolve_bucket
+from .bucket import configured_bucket, ensure_bucket, find_kit_bucket, resolve_bucket
 from .calls import call, code_of
 from .data_upload import upload_data
 from .results import SetupReport, StepResult
@@ -23,6 +31,42 @@ if TYPE_CHECKING:
 
 __all__ = ["SetupReport", "StepResult", "plan", "remembered_settings", "setup_all", "setup_bucket", "setup_data",
            "setup_iam"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+_held = threading.local()  # lock depth of this thread: setup_all holds it while its steps run
+
+
+@contextlib.contextmanager
+def _turn(settings: Settings) -> Iterator[None]:
+    """One setup at a time per state folder and target (processes and threads alike; re-entrant)."""
+    from ..state import file_lock, state_dir
+
+    depth = getattr(_held, "depth", 0)
+    if depth:
+        _held.depth = depth + 1
+        try:
+            yield
+        finally:
+            _held.depth -= 1
+        return
+    with _thread_lock, file_lock(state_dir() / f"setup-{settings.target}.lock"):
+        _held.depth = 1
+        try:
+            yield
+        finally:
+            _held.depth = 0
+
+
+_thread_lock = threading.Lock()
+
+
+def _one_at_a_time(fn: F) -> F:
+    @wraps(fn)
+    def wrapper(settings: Settings, *args: Any, **kwargs: Any) -> Any:
+        with _turn(settings):
+            return fn(settings, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _clients(settings: Settings, clients: tuple[Any, Any] | None = None, acknowledge: bool = True
@@ -38,16 +82,18 @@ def _clients(settings: Settings, clients: tuple[Any, Any] | None = None, acknowl
     return aws.client(settings, "iam", sess), aws.client(settings, "s3", sess)
 
 
+@_one_at_a_time
 def setup_bucket(settings: Settings, report: SetupReport | None = None,
                  clients: tuple[Any, Any] | None = None) -> SetupReport:
     report = report or SetupReport(settings=settings)
     _, s3 = _clients(settings, clients)
-    bucket = resolve_bucket(settings)
+    bucket = configured_bucket(settings) or find_kit_bucket(settings, s3) or resolve_bucket(settings)
     report.add(ensure_bucket(settings, s3, bucket))
     report.settings = (report.settings or settings).replace(bucket=bucket)
     return report
 
 
+@_one_at_a_time
 def setup_iam(settings: Settings, report: SetupReport | None = None, worker_role: str | None = None,
               clients: tuple[Any, Any] | None = None) -> SetupReport:
     """User + policies + one access key, execution role, the secret (k8s on aws, 0600 file on local)."""
@@ -84,6 +130,7 @@ def _ensure_local_secret(settings: Settings) -> StepResult:
                       f"{settings.secret_name} in the local secret store (0600)")
 
 
+@_one_at_a_time
 def setup_data(settings: Settings, report: SetupReport | None = None, splits: MnistSplits | None = None,
                clients: tuple[Any, Any] | None = None) -> SetupReport:
     from ..data import load_sample
@@ -96,6 +143,7 @@ def setup_data(settings: Settings, report: SetupReport | None = None, splits: Mn
     return report
 
 
+@_one_at_a_time
 def setup_all(settings: Settings, splits: MnistSplits | None = None, worker_role: str | None = None
               ) -> SetupReport:
     """Bucket, IAM (user, key, role, secret) and data, in an order where each step has what it needs."""

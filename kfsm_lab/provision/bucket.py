@@ -6,10 +6,12 @@ import secrets
 import string
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from ..errors import AwsAccessError, ConfigurationError
-from ..state import read_json, state_dir, write_json
+from ..state import read_model, state_dir, write_json
 from .calls import call, code_of
-from .results import StepResult, kit_tags
+from .results import CREATED_BY_KEY, CREATED_BY_VALUE, PIPELINE_USER_KEY, StepResult, kit_tags
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -24,17 +26,31 @@ def random_bucket_name() -> str:
     return f"{letters}{digits}{SUFFIX}"
 
 
+class RememberedBucket(BaseModel):
+    """Remembered bucket file."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    bucket: str = Field(min_length=3, max_length=63, pattern=r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")
+
+
+def _remembered(settings: Settings) -> str | None:
+    rec = read_model(_memory(settings), RememberedBucket, "remembered-bucket file",
+                     "Nothing is lost: setup finds the kit's bucket by its tags (or makes one), and clean-up "
+                     "finds it on S3 too.")
+    return rec.bucket if rec is not None else None
+
+
 def default_bucket_name(settings: Settings) -> str:
     """The user's bucket for this target and region: chosen once, then remembered in the state folder.
 
     Per region, because a bucket lives in one region: switching region gets a bucket of its own.
     """
-    path = _memory(settings)
-    rec = read_json(path) or {}
-    if not rec.get("bucket"):
-        rec = {"bucket": random_bucket_name()}
-        write_json(path, rec)
-    return rec["bucket"]
+    name = _remembered(settings)
+    if name is None:
+        name = random_bucket_name()
+        remember_bucket(settings, name)
+    return name
 
 
 def _memory(settings: Settings):
@@ -42,11 +58,45 @@ def _memory(settings: Settings):
 
 
 def remember_bucket(settings: Settings, bucket: str) -> None:
-    write_json(_memory(settings), {"bucket": bucket})
+    write_json(_memory(settings), RememberedBucket(bucket=bucket), what="the remembered-bucket file")
 
 
 def resolve_bucket(settings: Settings) -> str:
     return settings.bucket or default_bucket_name(settings)
+
+
+def configured_bucket(settings: Settings) -> str | None:
+    """The bucket the settings name or the state folder remembers, without choosing a new one."""
+    return settings.bucket or _remembered(settings)
+
+
+def find_kit_bucket(settings: Settings, s3: Any) -> str | None:
+    """A bucket this setup made earlier, found by its tags on S3 (when the remembered name is lost)."""
+    try:
+        buckets = call(s3, "list_buckets").get("Buckets", [])
+    except Exception:  # noqa: BLE001 - not allowed to list: fall back to a new name
+        return None
+    for b in sorted(buckets, key=lambda b: str(b.get("CreationDate", ""))):
+        try:
+            tags = {t["Key"]: t["Value"] for t in call(s3, "get_bucket_tagging", Bucket=b["Name"])["TagSet"]}
+        except Exception:  # noqa: BLE001, S112 - untagged or not readable: not ours
+            continue
+        if tags.get(CREATED_BY_KEY) == CREATED_BY_VALUE and tags.get(PIPELINE_USER_KEY) == settings.iam_user \
+                and _region_of(s3, b["Name"]) == settings.region:
+            return b["Name"]
+    return None
+
+
+def _tag_for_cleanup(settings: Settings, s3: Any, bucket: str) -> None:
+    """A kit bucket made before the pipeline-user tag existed gets it, so clean-up can find it by tags."""
+    try:
+        tags = {t["Key"]: t["Value"] for t in call(s3, "get_bucket_tagging", Bucket=bucket)["TagSet"]}
+    except Exception:  # noqa: BLE001 - untagged (the user's own bucket) or not readable: leave it alone
+        return
+    if tags.get(CREATED_BY_KEY) == CREATED_BY_VALUE and PIPELINE_USER_KEY not in tags:
+        tags[PIPELINE_USER_KEY] = settings.iam_user
+        call(s3, "put_bucket_tagging", Bucket=bucket,
+             Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]})
 
 
 def _region_of(s3: Any, bucket: str) -> str:
@@ -78,6 +128,9 @@ def ensure_bucket(settings: Settings, s3: Any, bucket: str) -> StepResult:
                 f"bucket {bucket} is in {actual}, but the region is {settings.region}",
                 f"use region {actual} (KFSM_REGION={actual}) or another bucket") from exc
     if status == "created":
-        call(s3, "put_bucket_tagging", Bucket=bucket, Tagging={"TagSet": kit_tags()})
+        call(s3, "put_bucket_tagging", Bucket=bucket,
+             Tagging={"TagSet": kit_tags(**{PIPELINE_USER_KEY: settings.iam_user})})
+    else:
+        _tag_for_cleanup(settings, s3, bucket)
     remember_bucket(settings, bucket)
     return StepResult("bucket", status, f"s3://{bucket} ({settings.region})", bucket)

@@ -59,8 +59,12 @@ def ensure_user(settings: Settings, iam: Any, bucket: str) -> StepResult:
     partition = partition_of(settings.region)
     status = "already there"
     if _exists(iam, "get_user", UserName=name) is None:
-        call(iam, "create_user", f"create IAM user {name}", UserName=name, Tags=kit_tags())
-        status = "created"
+        try:
+            call(iam, "create_user", f"create IAM user {name}", UserName=name, Tags=kit_tags())
+            status = "created"
+        except Exception as exc:
+            if code_of(exc) != "EntityAlreadyExists":  # else a peer made it a moment ago: the same user
+                raise
     attached = {p["PolicyArn"] for p in call(iam, "list_attached_user_policies", UserName=name)["AttachedPolicies"]}
     want = managed_policy_arn(SAGEMAKER_FULL, partition)
     if want not in attached:
@@ -128,10 +132,15 @@ def ensure_role(settings: Settings, iam: Any) -> StepResult:
     got = _exists(iam, "get_role", RoleName=name)
     status = "already there"
     if got is None:
-        got = call(iam, "create_role", f"create role {name}", RoleName=name,
-                   AssumeRolePolicyDocument=json.dumps(TRUST_POLICY),
-                   Description="SageMaker execution role for the kfsm-lab MNIST pipeline", Tags=kit_tags())
-        status = "created"
+        try:
+            got = call(iam, "create_role", f"create role {name}", RoleName=name,
+                       AssumeRolePolicyDocument=json.dumps(TRUST_POLICY),
+                       Description="SageMaker execution role for the kfsm-lab MNIST pipeline", Tags=kit_tags())
+            status = "created"
+        except Exception as exc:
+            if code_of(exc) != "EntityAlreadyExists":  # else a peer made it a moment ago
+                raise
+            got = call(iam, "get_role", RoleName=name)
     role = got["Role"]
     if not trusts_sagemaker(role):
         raise ConfigurationError(

@@ -9,6 +9,9 @@ Status = Literal["created", "already there", "updated", "skipped", "would create
 
 CREATED_BY_KEY = "kfsm-lab:created-by"
 CREATED_BY_VALUE = "kfsm-lab"
+#: On the data bucket: the pipeline user (``settings.iam_user``) of the setup that made it, so clean-up
+#: finds this setup's buckets on S3 itself, not in a remembered-bucket file.
+PIPELINE_USER_KEY = "kfsm-lab:pipeline-user"
 
 
 def kit_tags(**extra: str) -> list[dict[str, str]]:

@@ -11,8 +11,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from ..errors import ConfigurationError
-from ..state import read_json, state_dir, write_json
+from ..state import read_model, state_dir, write_json
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -25,14 +27,28 @@ def path_for(settings: Settings) -> Path:
     return folder / f"pipeline-keys-{settings.target}-{settings.iam_user}.json"
 
 
+class StoredKey(BaseModel):
+    """Local secret store file."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    user: str = ""
+    access_key_id: str = Field(min_length=16, max_length=128)
+    secret_access_key: str = Field(min_length=16, max_length=256, repr=False)
+
+
 def load(settings: Settings) -> dict[str, Any] | None:
-    return read_json(path_for(settings))
+    """The stored key as a dict, or None (missing, or bad: set aside; setup then makes a new key)."""
+    rec = read_model(path_for(settings), StoredKey, "local secret store file",
+                     "Re-run `kfsm-lab setup iam`: it replaces the kit's key it has no secret for (never two keys).")
+    return rec.model_dump() if rec is not None else None
 
 
 def save(settings: Settings, access_key_id: str, secret_access_key: str) -> Path:
     path = path_for(settings)
-    write_json(path, {"user": settings.iam_user, "access_key_id": access_key_id,
-                      "secret_access_key": secret_access_key}, private=True)
+    write_json(path, StoredKey(user=settings.iam_user, access_key_id=access_key_id,
+                               secret_access_key=secret_access_key), private=True,
+               what="the pipeline user's key (local secret store)")
     return path
 
 

@@ -1,8 +1,9 @@
 """The kit's SageMaker endpoints on the configured target: list them with a cost estimate, delete one.
 
 Plain synchronous boto3 on purpose: the handlers run these in a worker thread. An endpoint belongs
-to the kit when it carries the tag ``kfsm-lab:created-by=kfsm-lab`` or its name starts with
-``kfsm-``; anything else is neither listed nor deletable from here.
+to the kit when it carries the tag ``kfsm-lab:created-by=kfsm-lab`` — a name that starts with
+``kfsm-`` is not enough (anyone can pick it); anything else is neither listed nor deletable from here,
+and a delete of it is refused with the reason.
 """
 
 from __future__ import annotations
@@ -87,9 +88,7 @@ def _describe(sm: Any, summary: dict[str, Any], region: str, now: datetime) -> d
 
 
 def is_kit_endpoint(sm: Any, name: str, arn: str | None = None) -> bool:
-    """True when the kit created ``name`` (name prefix, else its tag)."""
-    if name.startswith(NAME_PREFIX):
-        return True
+    """True when ``name`` carries the kit's tag (the tag the kit's deploy step puts on it)."""
     if arn is None:
         arn = sm.describe_endpoint(EndpointName=name)["EndpointArn"]
     return _is_kit_tags(_tags(sm, arn))
@@ -104,10 +103,10 @@ def list_kit_endpoints(sm: Any, region: str, target: str) -> dict[str, Any]:
             summaries.extend(page.get("Endpoints", []))
         ours: list[dict[str, Any]] = []
         lookups = 0
+        # kit-named endpoints first, so the tag lookups (one call each) are spent where the kit's are
+        summaries.sort(key=lambda s: not s["EndpointName"].startswith(NAME_PREFIX))
         for s in summaries:
-            if s["EndpointName"].startswith(NAME_PREFIX):
-                ours.append(s)
-            elif lookups < MAX_TAG_LOOKUPS:
+            if lookups < MAX_TAG_LOOKUPS:
                 lookups += 1
                 if _is_kit_tags(_tags(sm, s["EndpointArn"])):
                     ours.append(s)
@@ -141,7 +140,9 @@ def delete_kit_endpoint(sm: Any, name: str) -> dict[str, Any]:
                                     "refresh the list: it may have been deleted already") from None
             raise
         if not is_kit_endpoint(sm, name, ep.get("EndpointArn")):
-            raise ForbiddenError(f"endpoint {name!r} was not created by kfsm_lab, so it is not deleted here",
+            raise ForbiddenError(f"endpoint {name!r} does not carry the kit's tag {TAG_KEY}={TAG_VALUE}, so it was "
+                                 "not made by kfsm_lab and is not deleted here (a name starting with "
+                                 f"{NAME_PREFIX!r} is not enough)",
                                  "delete it in the SageMaker console or with "
                                  f"`aws sagemaker delete-endpoint --endpoint-name {name}`")
         config_name = ep.get("EndpointConfigName")

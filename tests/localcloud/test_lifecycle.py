@@ -65,8 +65,9 @@ def test_stale_state_file_is_replaced_and_cli_lifecycle(tmp_path):
     assert json.loads(stopped.stdout) == {"stopped": True}
     assert not (tmp_path / "localcloud.json").exists()
     assert _run("status", env=env).returncode == 3
-    with pytest.raises(ProcessLookupError):
-        os.kill(info["pid"], 0)
+    from kfsm_lab.localcloud.leases import pid_alive
+
+    assert not pid_alive(info["pid"])  # gone (or a zombie nobody reaps: some container inits do not)
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "example.com"])  # noqa: S104 - refused on purpose
@@ -92,8 +93,9 @@ def test_pace_resolution(monkeypatch):
     monkeypatch.setenv("KFSM_PACE", "fast")
     with pytest.raises(ValidationError, match="KFSM_PACE"):
         resolve_pace(None)
-    with pytest.raises(ValidationError, match="0 or more"):
-        resolve_pace(-1)
+    for bad in (-1, float("nan"), float("inf"), 1e9, 61, "nan", True):
+        with pytest.raises(ValidationError, match=r"between 0 and 60|real number|not true/false"):
+            resolve_pace(bad)
 
 
 def test_explicit_pace_applies_to_the_running_cloud(local_cloud):

@@ -28,6 +28,7 @@ def settings(api, local_cloud, monkeypatch, tmp_path):
     for key, value in local_cloud.env().items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("KF_PIPELINES_SA_TOKEN_PATH", str(tmp_path / "no-token"))
+    monkeypatch.setenv("KFSM_AWS_ALLOW_LOCAL_ENDPOINT", "1")  # the aws target on purpose against the local cloud
     return load_settings(target="aws", kfp_host=api.url, bucket="kfsm-cluster-test", role_arn=ROLE)
 
 
@@ -65,7 +66,8 @@ def test_cli_prints_the_links(api, settings, local_cloud, tmp_path):
     import subprocess
     import sys
 
-    env = {**os.environ, **local_cloud.env(), "KF_PIPELINES_SA_TOKEN_PATH": str(tmp_path / "no-token")}
+    env = {**os.environ, **local_cloud.env(), "KF_PIPELINES_SA_TOKEN_PATH": str(tmp_path / "no-token"),
+           "KFSM_AWS_ALLOW_LOCAL_ENDPOINT": "1"}
     r = subprocess.run([sys.executable, "-m", "kfsm_lab", "pipeline", "run", "--target", "aws", "--kfp-host", api.url,
                         "--bucket", settings.bucket, "--role-arn", ROLE], capture_output=True, text=True, env=env,
                        timeout=120)

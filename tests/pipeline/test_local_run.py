@@ -162,13 +162,7 @@ def test_wrong_feature_dim_fails_the_run_with_sagemakers_reason(ready):
 
 
 def _set_pace(local_cloud, seconds: float) -> None:
-    import urllib.request
-
-    req = urllib.request.Request(f"{local_cloud.endpoint_url}/_kfsm/pace", method="POST",  # noqa: S310
-                                 data=json.dumps({"pace": seconds}).encode(),
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - the local cloud on 127.0.0.1
-        assert json.loads(resp.read())["pace"] == seconds
+    assert local_cloud.admin("pace", {"pace": seconds})["pace"] == seconds  # sends the admin token
 
 
 def test_cancel_stops_the_training_job(ready, local_cloud):
@@ -206,13 +200,7 @@ def test_describes_are_economical(first, ready):
 
 
 def _faults(local_cloud, method: str, body: dict | None = None) -> dict:
-    import urllib.request
-
-    req = urllib.request.Request(f"{local_cloud.endpoint_url}/_kfsm/faults", method=method,  # noqa: S310
-                                 data=json.dumps(body).encode() if body is not None else None,
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - the local cloud on 127.0.0.1
-        return json.loads(resp.read())
+    return local_cloud.admin("faults", body, method=method)  # sends the admin token
 
 
 def test_throttled_describes_are_retried_and_a_lost_transform_fails_the_run(ready, local_cloud):

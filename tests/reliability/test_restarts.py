@@ -1,5 +1,6 @@
 """Restarts: a runner killed mid-run is re-run with the same run id and adopts what exists (no
-duplicate creates, counted by the cloud); a restarted local cloud is named as such, with the fix."""
+duplicate creates, counted by the cloud); a restarted local cloud loses nothing, and one whose state was
+reset is named as such, with the fix."""
 
 from __future__ import annotations
 
@@ -53,9 +54,9 @@ def test_killed_runner_rerun_with_same_id_adopts_without_duplicates(separate_clo
         assert all(s["state"] == "succeeded" for s in again.steps), [s["state"] for s in again.steps]
 
 
-def test_restarted_cloud_is_named_with_the_fix(separate_cloud):
+def test_a_reset_cloud_is_named_with_the_fix(separate_cloud):
     from kfsm_lab.checks import run_doctor
-    from kfsm_lab.localcloud import ensure_running, stop
+    from kfsm_lab.localcloud import ensure_running, reset
     from kfsm_lab.localcloud.restarts import CloudRestartedError
     from kfsm_lab.predictions import predict
     from kfsm_lab.provision import setup_all
@@ -66,24 +67,21 @@ def test_restarted_cloud_is_named_with_the_fix(separate_cloud):
         assert start_run(settings, run_id=run_id).wait(timeout=180, interval=0.2).state == "succeeded"
         assert run_doctor(settings).ok
 
-        stop()
+        reset()
         second = ensure_running(pace=0)
-        assert second.instance_id and second.instance_id != first.instance_id
+        assert second.state_id and second.state_id != first.state_id
 
         with pytest.raises(CloudRestartedError) as err:  # not a raw ValidationException / NoSuchBucket
             predict(settings, run_id=run_id, n_test=10)
-        assert "local cloud was restarted at" in err.value.message and "are gone" in err.value.message
+        assert "reset or lost" in err.value.message and "are gone" in err.value.message
         assert "re-run setup" in err.value.hint
 
         report = run_doctor(settings)
         rows = {c.name: c for c in report.checks}
-        assert rows["local cloud"].status == "fail" and "restarted" in rows["local cloud"].detail
-        assert rows["bucket and data"].status == "fail" and "restarted" in rows["bucket and data"].detail
+        assert rows["local cloud"].status == "fail" and "reset or lost" in rows["local cloud"].detail
+        assert rows["bucket and data"].status == "fail" and "reset or lost" in rows["bucket and data"].detail
 
-        handle = attach(run_id)
-        assert handle.monitor_error and "local cloud was restarted" in handle.monitor_error
-
-        # the remedy works: setup makes everything again on the new instance; then a run and predictions
+        # the remedy works: setup makes everything again in the new state; then a run and predictions
         settings = setup_all(settings).settings
         assert run_doctor(settings).ok
         again = start_run(settings, run_id=f"{run_id}-2").wait(timeout=180, interval=0.2)
@@ -91,30 +89,31 @@ def test_restarted_cloud_is_named_with_the_fix(separate_cloud):
         assert predict(settings, run_id=f"{run_id}-2", n_test=10).evaluation.n == 10
 
 
-def test_stopped_cloud_after_setup_is_named(separate_cloud):
-    from kfsm_lab.localcloud import stop
+def test_a_stopped_cloud_after_setup_loses_nothing(separate_cloud):
+    from kfsm_lab import aws
+    from kfsm_lab.localcloud import ensure_running, stop
     from kfsm_lab.localcloud.restarts import check
     from kfsm_lab.provision import setup_all
 
-    with separate_cloud(pace=0.0):
-        setup_all(fresh_settings())
+    with separate_cloud(pace=0.0) as first:
+        settings = setup_all(fresh_settings()).settings
         assert check() is None
         stop()
-        err = check()
-        assert err is not None and "not running" in err.message and "kfsm-lab setup" in err.hint
+        assert check() is None  # stopped is not lost
+        second = ensure_running(pace=0)
+        assert second.state_id == first.state_id and check() is None
+        aws.client(settings, "s3").head_bucket(Bucket=settings.bucket)
 
 
-
-
-def test_starting_a_run_on_a_restarted_cloud_names_the_restart(separate_cloud):
-    from kfsm_lab.localcloud import ensure_running, stop
+def test_starting_a_run_on_a_reset_cloud_names_the_reset(separate_cloud):
+    from kfsm_lab.localcloud import ensure_running, reset
     from kfsm_lab.localcloud.restarts import CloudRestartedError
     from kfsm_lab.pipeline import list_runs
     from kfsm_lab.provision import setup_all
 
     with separate_cloud(pace=0.0):
         settings = setup_all(fresh_settings()).settings
-        stop()
+        reset()
         ensure_running(pace=0)
         with pytest.raises(CloudRestartedError) as err:
             start_run(settings, run_id=f"relgone-{tag()}")

@@ -1,5 +1,7 @@
 """Secrets: after whole runs (the CLI's headless notebook, the widgets panel), no output, log or file
-the kit wrote holds the pipeline user's access key id or secret — only the 0600 secret store does.
+the kit wrote holds the pipeline user's access key id or secret, nor the local cloud's own root key or
+admin token — only the 0600 secret store, the cloud's 0600 keys file and its 0600 saved state (which holds
+the IAM keys it issued, as IAM does) in the 0700 state folder.
 
 The keys are read from the secret store, and the cloud's own count of signing keys shows the run
 really used them, so the scan looks for the right strings."""
@@ -32,15 +34,34 @@ def stored_keys(state: Path) -> dict[str, str]:
     return keys
 
 
-def scan(keys: dict[str, str], texts: dict[str, str], roots: list[Path], skip: Path) -> tuple[list[str], int]:
+def private_places(state: Path) -> list[Path]:
+    """Where secrets may be, each checked 0600 (files) in 0700 (folders): never read by the scan."""
+    places = [state / "secrets", state / "localcloud", state / "localcloud-keys.json"]
+    assert stat.S_IMODE(state.stat().st_mode) == 0o700
+    for place in places:
+        for path in [place, *place.rglob("*")] if place.is_dir() else [place]:
+            if path.exists():
+                want = 0o700 if path.is_dir() else 0o600
+                assert stat.S_IMODE(path.stat().st_mode) == want, path
+    return places
+
+
+def local_cloud_secrets(state: Path) -> dict[str, str]:
+    rec = json.loads((state / "localcloud-keys.json").read_text())
+    return {rec["access_key_id"]: rec["secret_access_key"], rec["admin_token"]: rec["admin_token"]}
+
+
+def scan(keys: dict[str, str], texts: dict[str, str], roots: list[Path], skip: Path | list[Path]
+         ) -> tuple[list[str], int]:
     """Where any key id or secret appears: in the given texts or in any file under ``roots``."""
     needles = [k.encode() for k in keys] + [s.encode() for s in keys.values()]
+    skips = skip if isinstance(skip, list) else [skip]
     found, files = [], 0
     for name, text in texts.items():
         found += [name for n in needles if n in text.encode()]
     for root in roots:
         for path in root.rglob("*"):
-            if not path.is_file() or path.is_relative_to(skip):
+            if not path.is_file() or any(path == s or path.is_relative_to(s) for s in skips):
                 continue
             files += 1
             data = path.read_bytes()
@@ -67,9 +88,10 @@ def test_cli_run_and_its_notebook_leave_no_key_anywhere(separate_cloud, tmp_path
         assert any(fingerprint(k) in seen for k in keys), "the run signed with the stored pipeline key"
         assert list((tmp_path / "out").glob("*.ipynb")), "the executed notebook is there to scan"
         assert list(state.glob("kfp/runs/*/logs/*.log")) and (state / "localcloud.log").is_file()
+        keys.update(local_cloud_secrets(state))
         found, files = scan(keys, {"setup stdout": setup.stdout, "setup stderr": setup.stderr,
                                    "run stdout": run.stdout, "run stderr": run.stderr},
-                            [tmp_path, state], skip=state / "secrets")
+                            [tmp_path, state], skip=private_places(state))
         print(f"\nscanned {files} files and 4 streams for {len(keys)} key pair(s): {len(found)} found")
         assert found == []
 
@@ -96,7 +118,8 @@ def test_panel_flow_leaves_no_key_in_widgets_output_or_files(local_cloud, capfd)
     assert any(fingerprint(k) in seen for k in keys)
     widgets_state = json.dumps(embed_data(views=[p.widget]))  # every value and output the panel holds
     out = capfd.readouterr()
+    keys.update(local_cloud_secrets(state_dir()))
     found, files = scan(keys, {"widgets": widgets_state, "stdout": out.out, "stderr": out.err}, [state_dir()],
-                        skip=state_dir() / "secrets")
+                        skip=private_places(state_dir()))
     print(f"\nscanned {files} files, {len(widgets_state)} bytes of widget state: {len(found)} found")
     assert found == []

@@ -30,9 +30,10 @@ def kfsm_config(local_cloud: Any) -> dict:
 
 @pytest.fixture(scope="module")
 def standing(sm: Clients) -> dict[str, dict[str, str]]:
-    """Three endpoints: kit-named, kit-tagged (no prefix), and someone else's."""
+    """Three endpoints: kit-named and tagged (as the kit's deploy makes them), kit-tagged (no prefix), and
+    someone else's."""
     return {
-        "named": make_endpoint(sm, unique("kfsm-srv")),
+        "named": make_endpoint(sm, unique("kfsm-srv"), tags=[KIT_TAG]),
         "tagged": make_endpoint(sm, unique("workshop-ep"), tags=[KIT_TAG]),
         "foreign": make_endpoint(sm, unique("someone-else")),
     }
@@ -69,7 +70,7 @@ async def test_listing_is_cached_between_polls(jp_fetch, jp_serverapp, standing)
 
 
 async def test_delete_removes_endpoint_and_config(jp_fetch, sm):
-    made = make_endpoint(sm, unique("kfsm-del"))
+    made = make_endpoint(sm, unique("kfsm-del"), tags=[KIT_TAG])
     data = body(await jp_fetch("kfsm-lab", "endpoints", made["endpoint"], method="DELETE"))
     assert data == {"deleted": made["endpoint"], "endpoint_config": made["config"], "endpoint_config_deleted": True}
     sm.sagemaker.get_waiter("endpoint_deleted").wait(EndpointName=made["endpoint"],

@@ -6,8 +6,6 @@ Faults are armed on the local cloud (``/_kfsm/faults``), so the real boto3 path 
 from __future__ import annotations
 
 import asyncio
-import json
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,11 +16,7 @@ from .conftest import body
 
 
 def _faults(local_cloud: Any, method: str, payload: dict | None = None) -> dict:
-    data = None if payload is None else json.dumps(payload).encode()
-    req = urllib.request.Request(f"{local_cloud.endpoint_url}/_kfsm/faults", data=data, method=method,  # noqa: S310
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=5) as resp:  # noqa: S310 - the local cloud on 127.0.0.1
-        return json.loads(resp.read())
+    return local_cloud.admin("faults", payload, method=method)  # sends the admin token
 
 
 @pytest.fixture
