@@ -17,6 +17,9 @@ def load_jupyter_server_extension(server_app: Any) -> None:
     setup_handlers(server_app.web_app, config)
     try:
         settings = config.load()
+        from .ui import point_kfp_links_here
+
+        point_kfp_links_here(server_app.web_app.settings["base_url"], settings.target)
         server_app.log.info("kfsm_lab server extension loaded (target=%s, region=%s)",
                             settings.target, settings.region)
     except Exception as err:  # noqa: BLE001 - a bad setting must not stop the server; routes report it as JSON
