@@ -37,6 +37,21 @@ _FALLBACK_KINDS: dict[str, str] = {
 }
 
 
+_FALLBACK_OUTPUTS: dict[str, tuple[str, ...]] = {
+    "sagemaker-training-job": ("training_job_name", "model_artifact_url"),
+    "sagemaker-create-model": ("model_name",),
+    "sagemaker-batch-transformation": ("batch_output_uri",),
+    "sagemaker-deploy-model": ("endpoint_name",),
+}
+
+
+def fallback_outputs(step: dict[str, Any], run_outputs: dict[str, Any]) -> dict[str, Any]:
+    """FALLBACK: the run-level outputs each of the kit's four steps produced (once it has succeeded)."""
+    if str(step.get("state")) != SUCCEEDED:
+        return {}
+    return {k: run_outputs[k] for k in _FALLBACK_OUTPUTS.get(step["name"], ()) if run_outputs.get(k)}
+
+
 def fallback_edges(step: dict[str, Any], all_names: list[str]) -> list[str]:
     """FALLBACK: the tasks ``step`` runs after, for the kit's four known steps (no spec edges yet)."""
     return [d for d in _FALLBACK_EDGES.get(step["name"], []) if d in all_names]
@@ -67,7 +82,8 @@ def _duration(start: float | None, end: float | None, now: float) -> float | Non
     return max(0.0, (end or now) - start)
 
 
-def task_view(step: dict[str, Any], names: list[str], now: float) -> dict[str, Any]:
+def task_view(step: dict[str, Any], names: list[str], now: float,
+              run_outputs: dict[str, Any] | None = None) -> dict[str, Any]:
     """One task as the page draws it (node) and details it (side panel)."""
     kind = _kind(step)
     state = str(step.get("state") or PENDING).lower()
@@ -91,7 +107,8 @@ def task_view(step: dict[str, Any], names: list[str], now: float) -> dict[str, A
         "phases": step.get("phases") or [],
         "metrics": step.get("metrics") or {},
         "inputs": step.get("inputs") or {},
-        "outputs": step.get("outputs") or {},
+        "outputs": step["outputs"] if isinstance(step.get("outputs"), dict) else fallback_outputs(
+            step, run_outputs or {}),
         "has_own_log": bool(step.get("log_path")),
         "cloudwatch": kind in ("training_job", "transform_job", "endpoint"),
     }
@@ -154,7 +171,7 @@ def run_view(run: dict[str, Any], now: float | None = None) -> dict[str, Any]:
     now = time.time() if now is None else now
     steps = list(run.get("steps") or [])
     names = [s["name"] for s in steps]
-    tasks = [task_view(s, names, now) for s in steps]
+    tasks = [task_view(s, names, now, run.get("outputs") or {}) for s in steps]
     state = str(run.get("state") or PENDING).lower()
     return {
         "run_id": run["run_id"],

@@ -54,7 +54,9 @@ class UiPageHandler(JupyterHandler):
     def get(self) -> None:
         _ = self.xsrf_token  # sets the _xsrf cookie the page's POSTs (terminate, re-run) send back
         base = self.settings["base_url"]
-        config = {"baseUrl": base, "appUrl": url_path_join(base, "lab"), "kfsmStandalone": True,
+        # appUrl is relative to baseUrl, as in JupyterLab's own page config
+        config = {"baseUrl": base, "appUrl": "/lab", "translationsApiUrl": "/lab/api/translations",
+                  "kfsmStandalone": True,
                   "kfsmUiPath": ui_path(base)}
         bundle_ok = (STATIC_DIR / BUNDLE).is_file()
         page = _PAGE.format(

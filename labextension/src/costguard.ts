@@ -70,9 +70,7 @@ export class EndpointsModel {
   /** Ask the server; `fresh` skips its short cache (after a delete, or the Refresh button). */
   async refresh(fresh = true): Promise<void> {
     try {
-      this._data = await requestAPI<IEndpointList>(
-        fresh ? 'endpoints?fresh=1' : 'endpoints'
-      );
+      this._data = await requestAPI<IEndpointList>(fresh ? 'endpoints?fresh=1' : 'endpoints');
       this._error = null;
       this._serverMissing = false;
     } catch (err) {
@@ -125,10 +123,18 @@ export function summary(model: EndpointsModel, trans: Trans): { text: string; ti
   if (data.count > 0 && local) {
     text += trans.__(' · local, no cost');
   } else if (data.count > 0) {
-    text += trans.__(' · ~%1%2 est.', formatHourly(data.cost.hourly_usd), data.cost.complete ? '' : '+');
+    text += trans.__(
+      ' · ~%1%2 est.',
+      formatHourly(data.cost.hourly_usd),
+      data.cost.complete ? '' : '+'
+    );
   }
   const title = [
-    trans.__('Endpoints created by kfsm_lab on %1 (%2). Click to review or delete them.', data.target, data.region),
+    trans.__(
+      'Endpoints created by kfsm_lab on %1 (%2). Click to review or delete them.',
+      data.target,
+      data.region
+    ),
     local
       ? trans.__('Endpoints on the local cloud cost nothing.')
       : trans.__('Cost is an estimate from %1, as of %2.', data.cost.source, data.cost.as_of),
@@ -198,13 +204,18 @@ export class EndpointsPanel extends Widget {
     const model = this._model;
     const data = model.data;
     const root = this.node;
-    const focusedEndpoint = (document.activeElement as HTMLElement | null)?.closest?.('tr')?.dataset?.endpoint;
+    const focusedEndpoint = (document.activeElement as HTMLElement | null)?.closest?.('tr')?.dataset
+      ?.endpoint;
     const focusedRefresh = document.activeElement?.classList.contains('kfsm-lab-refresh');
     root.replaceChildren();
 
     const header = el('div', 'kfsm-lab-panel-header');
     header.appendChild(el('h2', '', trans.__('SageMaker endpoints created by kfsm_lab')));
-    const refresh = el('button', 'jp-Button jp-mod-styled kfsm-lab-btn kfsm-lab-refresh', trans.__('Refresh'));
+    const refresh = el(
+      'button',
+      'jp-Button jp-mod-styled kfsm-lab-btn kfsm-lab-refresh',
+      trans.__('Refresh')
+    );
     refresh.type = 'button';
     refresh.addEventListener('click', () => void model.refresh(true));
     header.appendChild(refresh);
@@ -236,7 +247,9 @@ export class EndpointsPanel extends Widget {
       )
     );
     if (local) {
-      root.appendChild(el('p', 'kfsm-lab-cost', trans.__('Endpoints on the local cloud cost nothing.')));
+      root.appendChild(
+        el('p', 'kfsm-lab-cost', trans.__('Endpoints on the local cloud cost nothing.'))
+      );
     } else {
       const extra = data.cost.complete
         ? ''
@@ -256,11 +269,21 @@ export class EndpointsPanel extends Widget {
       );
     }
     if (data.note) {
-      root.appendChild(el('p', 'kfsm-lab-muted', trans.__('The local cloud is not running, so no endpoint is live.')));
+      root.appendChild(
+        el(
+          'p',
+          'kfsm-lab-muted',
+          trans.__('The local cloud is not running, so no endpoint is live.')
+        )
+      );
     }
     if (data.endpoints.length === 0) {
       root.appendChild(
-        el('p', 'kfsm-lab-empty', trans.__('No endpoint created by kfsm_lab is running. Nothing is billing.'))
+        el(
+          'p',
+          'kfsm-lab-empty',
+          trans.__('No endpoint created by kfsm_lab is running. Nothing is billing.')
+        )
       );
       return;
     }
@@ -281,9 +304,17 @@ export class EndpointsPanel extends Widget {
       row.dataset.endpoint = ep.name;
       row.appendChild(el('td', 'kfsm-lab-name', ep.name));
       row.appendChild(
-        el('td', '', `${ep.instance_type ?? '—'}${ep.instance_count > 1 ? ` × ${ep.instance_count}` : ''}`)
+        el(
+          'td',
+          '',
+          `${ep.instance_type ?? '—'}${ep.instance_count > 1 ? ` × ${ep.instance_count}` : ''}`
+        )
       );
-      const status = el('td', `kfsm-lab-status kfsm-lab-status-${ep.status.toLowerCase()}`, ep.status);
+      const status = el(
+        'td',
+        `kfsm-lab-status kfsm-lab-status-${ep.status.toLowerCase()}`,
+        ep.status
+      );
       if (ep.failure_reason) {
         status.title = ep.failure_reason;
       }
@@ -293,7 +324,11 @@ export class EndpointsPanel extends Widget {
         row.appendChild(el('td', '', formatHourly(ep.hourly_usd) || trans.__('no price data')));
       }
       const cell = el('td');
-      const del = el('button', 'jp-Button jp-mod-styled jp-mod-warn kfsm-lab-btn kfsm-lab-delete', trans.__('Delete'));
+      const del = el(
+        'button',
+        'jp-Button jp-mod-styled jp-mod-warn kfsm-lab-btn kfsm-lab-delete',
+        trans.__('Delete')
+      );
       del.type = 'button';
       del.setAttribute('aria-label', trans.__('Delete %1', ep.name));
       del.disabled = ep.status === 'Deleting';
@@ -321,7 +356,11 @@ export class EndpointsPanel extends Widget {
           'This deletes the SageMaker endpoint %1. Anything still calling it will fail. The model and its artifact stay.',
           ep.name
         );
-    const ok = await this._confirm(trans.__('Delete endpoint %1?', ep.name), body, trans.__('Delete'));
+    const ok = await this._confirm(
+      trans.__('Delete endpoint %1?', ep.name),
+      body,
+      trans.__('Delete')
+    );
     if (!ok) {
       return;
     }

@@ -80,3 +80,16 @@ export function formatTime(epochSeconds: number | null | undefined): string {
     second: '2-digit'
   });
 }
+
+/** The time of day only (for status histories, where the day is the run's). */
+export function formatClock(epochSeconds: number | null | undefined): string {
+  if (!epochSeconds) {
+    return '—';
+  }
+  const lang = language === 'en' ? undefined : language;
+  return new Date(epochSeconds * 1000).toLocaleTimeString(lang, {
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit'
+  });
+}

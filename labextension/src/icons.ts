@@ -19,5 +19,11 @@ const PIPELINE_COLOR_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0
   <path d="M9 5.5h3v5.5h3v2h-3v5.5H9v-2h1v-3.5H9v-2h1V7.5H9z" fill="#5f6b7a"/>
 </svg>`;
 
+/** The coloured icon as an image URL: the launcher's Notebook row shows kernel-style images. */
+export const pipelineColorUrl = `data:image/svg+xml;utf8,${encodeURIComponent(PIPELINE_COLOR_SVG)}`;
+
 export const pipelineIcon = new LabIcon({ name: 'kfsm-lab:pipeline', svgstr: PIPELINE_SVG });
-export const pipelineColorIcon = new LabIcon({ name: 'kfsm-lab:pipeline-color', svgstr: PIPELINE_COLOR_SVG });
+export const pipelineColorIcon = new LabIcon({
+  name: 'kfsm-lab:pipeline-color',
+  svgstr: PIPELINE_COLOR_SVG
+});

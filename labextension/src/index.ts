@@ -21,7 +21,7 @@ import { ITranslator } from '@jupyterlab/translation';
 
 import { CostGuardStatus, EndpointsModel, EndpointsPanel } from './costguard';
 import { bundle, Trans } from './i18n';
-import { pipelineColorIcon, pipelineIcon } from './icons';
+import { pipelineColorIcon, pipelineColorUrl, pipelineIcon } from './icons';
 import { interceptRunLinks } from './links';
 import { ensureNotebook } from './notebook';
 import { describeError, KfsmApiError, requestAPI } from './request';
@@ -67,11 +67,19 @@ async function checkServer(trans: Trans): Promise<void> {
 }
 
 /** Ask before something that cannot be undone; the dialog opens with focus on Cancel. */
-async function confirm(trans: Trans, title: string, body: string, accept: string): Promise<boolean> {
+async function confirm(
+  trans: Trans,
+  title: string,
+  body: string,
+  accept: string
+): Promise<boolean> {
   const result = await showDialog({
     title,
     body,
-    buttons: [Dialog.cancelButton({ label: trans.__('Cancel') }), Dialog.warnButton({ label: accept })],
+    buttons: [
+      Dialog.cancelButton({ label: trans.__('Cancel') }),
+      Dialog.warnButton({ label: accept })
+    ],
     defaultButton: 0
   });
   return result.button.accept;
@@ -79,9 +87,18 @@ async function confirm(trans: Trans, title: string, body: string, accept: string
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'kfsm-lab:plugin',
-  description: 'SageMaker Pipeline Lab: launcher card, endpoint cost guard, runs panel and run page.',
+  description:
+    'SageMaker Pipeline Lab: launcher card, endpoint cost guard, runs panel and run page.',
   autoStart: true,
-  optional: [ILauncher, ICommandPalette, IStatusBar, IDefaultFileBrowser, ITranslator, ILayoutRestorer, ILabShell],
+  optional: [
+    ILauncher,
+    ICommandPalette,
+    IStatusBar,
+    IDefaultFileBrowser,
+    ITranslator,
+    ILayoutRestorer,
+    ILabShell
+  ],
   activate: (
     app: JupyterFrontEnd,
     launcher: ILauncher | null,
@@ -99,34 +116,60 @@ const plugin: JupyterFrontEndPlugin<void> = {
     commands.addCommand(CommandIDs.openNotebook, {
       label: trans.__('SageMaker Pipeline Lab'),
       caption: trans.__('Copy the SageMaker pipeline notebook into this folder (once) and open it'),
-      icon: args => (args.isPalette ? undefined : args.isLauncher ? pipelineColorIcon : pipelineIcon),
+      icon: args =>
+        args.isPalette ? undefined : args.isLauncher ? pipelineColorIcon : pipelineIcon,
       execute: async () => {
         const folder = browser?.model.path ?? '';
         const lang = translator?.languageCode ?? 'en';
         try {
           const result = await ensureNotebook(folder, lang);
-          return await commands.execute('docmanager:open', { path: result.path, factory: 'Notebook' });
-        } catch (err) {
-          Notification.error(trans.__('Could not open the SageMaker pipeline notebook: %1', describeError(err)), {
-            autoClose: false
+          return await commands.execute('docmanager:open', {
+            path: result.path,
+            factory: 'Notebook'
           });
+        } catch (err) {
+          Notification.error(
+            trans.__('Could not open the SageMaker pipeline notebook: %1', describeError(err)),
+            {
+              autoClose: false
+            }
+          );
         }
       }
     });
 
+    const model = new EndpointsModel();
+
     // -- run pages and experiment pages --------------------------------------------------------------
-    const pages = new WidgetTracker<MainAreaWidget<RunPage | ExperimentPage>>({ namespace: 'kfsm-lab-pages' });
+    const pages = new WidgetTracker<MainAreaWidget<RunPage | ExperimentPage>>({
+      namespace: 'kfsm-lab-pages'
+    });
     const host: IRunPageHost = {
       trans,
       confirm: (title, body, accept) => confirm(trans, title, body, accept),
       openNotebook: () => void commands.execute(CommandIDs.openNotebook),
       openRun: runId => void commands.execute(CommandIDs.openRun, { runId }),
-      openExperiment: experimentId => void commands.execute(CommandIDs.openExperiment, { experimentId })
+      openExperiment: experimentId =>
+        void commands.execute(CommandIDs.openExperiment, { experimentId })
     };
     const showPage = async (id: string, make: () => RunPage | ExperimentPage) => {
       let widget = pages.find(w => w.id === id);
       if (!widget || widget.isDisposed) {
         const content = make();
+        if (content instanceof RunPage) {
+          // The cost guard hears at once when a run's endpoint step starts or ends, not a poll later.
+          let seen = '';
+          content.model.changed.connect(m => {
+            const now = (m.view?.tasks ?? [])
+              .filter(t => t.kind === 'endpoint')
+              .map(t => t.state)
+              .join();
+            if (now !== seen) {
+              seen = now;
+              void model.refresh(true);
+            }
+          });
+        }
         widget = new MainAreaWidget({ content });
         widget.id = id;
         widget.title.label = content.title.label;
@@ -142,7 +185,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       return widget;
     };
     commands.addCommand(CommandIDs.openRun, {
-      label: args => (args.runId ? trans.__('Open run %1', String(args.runId)) : trans.__('Open run…')),
+      label: args =>
+        args.runId ? trans.__('Open run %1', String(args.runId)) : trans.__('Open run…'),
       caption: trans.__('Show a pipeline run: its graph, each step’s logs, details and outputs'),
       execute: async args => {
         let runId = typeof args.runId === 'string' ? args.runId : '';
@@ -164,10 +208,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     commands.addCommand(CommandIDs.openExperiment, {
       label: args =>
-        args.experimentId ? trans.__('Open experiment %1', String(args.experimentId)) : trans.__('Pipeline Experiments'),
+        args.experimentId
+          ? trans.__('Open experiment %1', String(args.experimentId))
+          : trans.__('Pipeline Experiments'),
       caption: trans.__('Every run of an experiment, the parameters that differ, compare two'),
       execute: args => {
-        const id = typeof args.experimentId === 'string' && args.experimentId ? args.experimentId : null;
+        const id =
+          typeof args.experimentId === 'string' && args.experimentId ? args.experimentId : null;
         return showPage(`kfsm-lab-experiment-${id ?? 'all'}`, () => new ExperimentPage(id, host));
       }
     });
@@ -187,11 +234,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
 
     // -- cost guard ------------------------------------------------------------------------------------
-    const model = new EndpointsModel();
-    const tracker = new WidgetTracker<MainAreaWidget<EndpointsPanel>>({ namespace: 'kfsm-lab-endpoints' });
+    const tracker = new WidgetTracker<MainAreaWidget<EndpointsPanel>>({
+      namespace: 'kfsm-lab-endpoints'
+    });
     commands.addCommand(CommandIDs.endpoints, {
       label: trans.__('SageMaker Endpoints (cost guard)'),
-      caption: trans.__('List the endpoints kfsm_lab created, with a cost estimate, and delete them'),
+      caption: trans.__(
+        'List the endpoints kfsm_lab created, with a cost estimate, and delete them'
+      ),
       execute: async () => {
         let widget = tracker.currentWidget;
         if (!widget || widget.isDisposed) {
@@ -234,7 +284,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     if (launcher) {
       // In the Notebook row, next to the kernels: visible without scrolling on a 1024×768 screen.
-      launcher.add({ command: CommandIDs.openNotebook, category: 'Notebook', rank: 1, args: { isLauncher: true } });
+      launcher.add({
+        command: CommandIDs.openNotebook,
+        category: 'Notebook',
+        rank: 1,
+        kernelIconUrl: pipelineColorUrl,
+        args: { isLauncher: true }
+      });
     }
     if (palette) {
       for (const command of [

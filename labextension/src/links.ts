@@ -7,12 +7,22 @@ import { Route, routeOfLink } from './runpage/router';
  */
 export function interceptRunLinks(baseUrl: string, open: (route: Route) => void): () => void {
   const onClick = (ev: MouseEvent) => {
-    if (ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) {
+    if (
+      ev.defaultPrevented ||
+      ev.button !== 0 ||
+      ev.metaKey ||
+      ev.ctrlKey ||
+      ev.shiftKey ||
+      ev.altKey
+    ) {
       return;
     }
     const target = ev.target as Element | null;
     const anchor = target?.closest?.('a[href]') as HTMLAnchorElement | null;
-    if (!anchor || !anchor.closest('.jp-OutputArea-output, .jp-RenderedMarkdown, .jp-RenderedHTMLCommon')) {
+    if (
+      !anchor ||
+      !anchor.closest('.jp-OutputArea-output, .jp-RenderedMarkdown, .jp-RenderedHTMLCommon')
+    ) {
       return;
     }
     const route = routeOfLink(anchor.getAttribute('href') ?? '', baseUrl);

@@ -32,10 +32,7 @@ export class KfsmApiError extends Error {
  * Call a route under `/kfsm-lab/`. Cookies and the XSRF token are handled by ServerConnection.
  * Network failures surface as ServerConnection.NetworkError; HTTP errors as KfsmApiError.
  */
-export async function requestAPI<T>(
-  endPoint: string,
-  init: RequestInit = {}
-): Promise<T> {
+export async function requestAPI<T>(endPoint: string, init: RequestInit = {}): Promise<T> {
   const settings = ServerConnection.makeSettings();
   const url = URLExt.join(settings.baseUrl, 'kfsm-lab', endPoint);
   const response = await ServerConnection.makeRequest(url, init, settings);
@@ -90,7 +87,11 @@ export async function requestText(endPoint: string): Promise<ITextReply> {
     try {
       body = JSON.parse(text);
     } catch {
-      body = { error: 'HTTPError', message: `${response.status} ${response.statusText}`, hint: null };
+      body = {
+        error: 'HTTPError',
+        message: `${response.status} ${response.statusText}`,
+        hint: null
+      };
     }
     throw new KfsmApiError(response.status, body);
   }

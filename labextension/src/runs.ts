@@ -121,11 +121,19 @@ export class RunsPanel extends Widget {
     const header = el('div', 'kfsm-lab-panel-header');
     header.appendChild(el('h2', '', trans.__('Pipeline runs')));
     const buttons = el('div', 'kfsm-lab-header-buttons');
-    const experiments = el('button', 'jp-Button jp-mod-styled kfsm-lab-btn kfsm-lab-experiments', trans.__('Experiments'));
+    const experiments = el(
+      'button',
+      'jp-Button jp-mod-styled kfsm-lab-btn kfsm-lab-experiments',
+      trans.__('Experiments')
+    );
     experiments.type = 'button';
     experiments.dataset.focusKey = 'experiments';
     experiments.addEventListener('click', () => this._actions.openExperiments());
-    const refresh = el('button', 'jp-Button jp-mod-styled kfsm-lab-btn kfsm-lab-refresh', trans.__('Refresh'));
+    const refresh = el(
+      'button',
+      'jp-Button jp-mod-styled kfsm-lab-btn kfsm-lab-refresh',
+      trans.__('Refresh')
+    );
     refresh.type = 'button';
     refresh.dataset.focusKey = 'refresh';
     refresh.addEventListener('click', () => void this.refresh());
@@ -142,7 +150,9 @@ export class RunsPanel extends Widget {
         el(
           'p',
           'kfsm-lab-empty',
-          this._error ? '' : trans.__('No pipeline run yet. Start one from the SageMaker Pipeline Lab notebook.')
+          this._error
+            ? ''
+            : trans.__('No pipeline run yet. Start one from the SageMaker Pipeline Lab notebook.')
         )
       );
     } else {
@@ -171,7 +181,9 @@ export class RunsPanel extends Widget {
     open.dataset.focusKey = `open-${run.run_id}`;
     open.addEventListener('click', () => this._actions.openRun(run.run_id));
     head.appendChild(open);
-    head.appendChild(el('span', `kfsm-lab-badge kfsm-lab-state-${state}`, stateLabel(trans, state)));
+    head.appendChild(
+      el('span', `kfsm-lab-badge kfsm-lab-state-${state}`, stateLabel(trans, state))
+    );
     item.appendChild(head);
     item.appendChild(
       el(
@@ -205,25 +217,44 @@ export class RunsPanel extends Widget {
       }
     }
     item.appendChild(steps);
-    if (run.error) {
+    // The reason is said once: under its step when a step has it, else here.
+    const stepReasons = stepsOf(run)
+      .map(s => s.failure_reason)
+      .filter((r): r is string => !!r);
+    if (state === 'canceled') {
+      item.appendChild(el('div', 'kfsm-lab-muted', trans.__('Terminated by the user.')));
+    } else if (run.error && !stepReasons.some(r => run.error?.includes(r))) {
       item.appendChild(el('div', 'kfsm-lab-error', run.error));
     }
     const actions = el('div', 'kfsm-lab-run-actions');
-    const page = el('button', 'jp-Button jp-mod-styled jp-mod-accept kfsm-lab-btn kfsm-lab-open-run', trans.__('Run page'));
+    const page = el(
+      'button',
+      'jp-Button jp-mod-styled jp-mod-accept kfsm-lab-btn kfsm-lab-open-run',
+      trans.__('Run page')
+    );
     page.type = 'button';
     page.setAttribute('aria-label', trans.__('Open run %1', run.run_id));
     page.dataset.focusKey = `page-${run.run_id}`;
     page.addEventListener('click', () => this._actions.openRun(run.run_id));
     actions.appendChild(page);
     for (const link of linksOf(run)) {
-      const label = link.label === 'run' ? trans.__('KFP run') : link.label === 'experiment' ? trans.__('KFP experiment') : link.label;
+      const label =
+        link.label === 'run'
+          ? trans.__('KFP run')
+          : link.label === 'experiment'
+            ? trans.__('KFP experiment')
+            : link.label;
       const a = el('a', 'kfsm-lab-link', label);
       a.href = link.url;
       a.target = '_blank';
       a.rel = 'noopener noreferrer';
       actions.appendChild(a);
     }
-    const predictions = el('button', 'jp-Button jp-mod-styled kfsm-lab-btn kfsm-lab-predictions', trans.__('Predictions'));
+    const predictions = el(
+      'button',
+      'jp-Button jp-mod-styled kfsm-lab-btn kfsm-lab-predictions',
+      trans.__('Predictions')
+    );
     predictions.type = 'button';
     predictions.dataset.focusKey = `predict-${run.run_id}`;
     predictions.title =

@@ -26,7 +26,9 @@ const THEMES: { [name: string]: string } = {
 async function labSetting(id: string): Promise<{ [key: string]: any }> {
   const base = PageConfig.getBaseUrl();
   try {
-    const response = await fetch(URLExt.join(base, 'lab/api/settings', id), { credentials: 'same-origin' });
+    const response = await fetch(URLExt.join(base, 'lab/api/settings', id), {
+      credentials: 'same-origin'
+    });
     if (!response.ok) {
       return {};
     }
@@ -40,7 +42,9 @@ async function labSetting(id: string): Promise<{ [key: string]: any }> {
 function themeName(settings: { [key: string]: any }): string {
   if (settings['adaptive-theme']) {
     const dark = window.matchMedia?.('(prefers-color-scheme: dark)').matches;
-    return dark ? (settings['preferred-dark-theme'] ?? 'JupyterLab Dark') : (settings['preferred-light-theme'] ?? 'JupyterLab Light');
+    return dark
+      ? (settings['preferred-dark-theme'] ?? 'JupyterLab Dark')
+      : (settings['preferred-light-theme'] ?? 'JupyterLab Light');
   }
   return settings.theme ?? 'JupyterLab Light';
 }
@@ -60,7 +64,12 @@ function applyTheme(name: string): Promise<void> {
 }
 
 /** A native dialog whose focus starts on Cancel: Enter never confirms by accident. */
-function confirmDialog(trans: Trans, title: string, body: string, accept: string): Promise<boolean> {
+function confirmDialog(
+  trans: Trans,
+  title: string,
+  body: string,
+  accept: string
+): Promise<boolean> {
   return new Promise(resolve => {
     const dialog = document.createElement('dialog');
     dialog.className = 'kfsm-lab-dialog';
@@ -103,11 +112,14 @@ async function main(): Promise<void> {
     labSetting('@jupyterlab/apputils-extension:themes'),
     labSetting('@jupyterlab/translation-extension:plugin')
   ]);
-  const manager = new TranslationManager(URLExt.join(PageConfig.getBaseUrl(), 'lab/api/translations'));
+  // The Lab's own translations API, relative to the base URL (as the Lab's translator plugin passes it).
+  const manager = new TranslationManager(
+    PageConfig.getOption('translationsApiUrl') || '/lab/api/translations'
+  );
   await Promise.all([applyTheme(themeName(themes)), manager.fetch(language.locale ?? 'default')]);
   const trans = bundle(manager);
   document.documentElement.lang = manager.languageCode;
-  const appUrl = PageConfig.getOption('appUrl') || URLExt.join(PageConfig.getBaseUrl(), 'lab');
+  const appUrl = URLExt.join(PageConfig.getBaseUrl(), PageConfig.getOption('appUrl') || '/lab');
   let current: Widget | null = null;
   const host: IRunPageHost = {
     trans,

@@ -1,10 +1,12 @@
-import { formatDuration, formatTime, stateLabel, Trans } from '../i18n';
+import { formatClock, formatDuration, formatTime, stateLabel, Trans } from '../i18n';
 import { el } from '../format';
 import { describeError, KfsmApiError, requestAPI, routeUrl } from '../request';
 import { IResourceDetail, ITaskView } from './types';
 
 /** A two-column table of label → value rows (values may be nodes). */
-export function fieldTable(rows: Array<[string, string | Node | null | undefined]>): HTMLTableElement {
+export function fieldTable(
+  rows: Array<[string, string | Node | null | undefined]>
+): HTMLTableElement {
   const table = el('table', 'kfsm-lab-fields');
   const body = el('tbody');
   for (const [label, value] of rows) {
@@ -55,7 +57,8 @@ export class DetailsView {
 
   update(task: ITaskView): void {
     const changed =
-      task.state !== this._task.state || task.resource?.status !== this._task.resource?.status ||
+      task.state !== this._task.state ||
+      task.resource?.status !== this._task.resource?.status ||
       task.resource?.secondary_status !== this._task.resource?.secondary_status;
     this._task = task;
     if (changed && this._visible) {
@@ -83,7 +86,12 @@ export class DetailsView {
       this._render(detail, null);
     } catch (err) {
       const missing = err instanceof KfsmApiError && err.status === 404;
-      this._render(null, missing ? this._trans.__('The SageMaker resource does not exist yet, or any more.') : describeError(err));
+      this._render(
+        null,
+        missing
+          ? this._trans.__('The SageMaker resource does not exist yet, or any more.')
+          : describeError(err)
+      );
     }
   }
 
@@ -107,7 +115,9 @@ export class DetailsView {
     );
     root.appendChild(el('h3', '', trans.__('SageMaker resource')));
     if (!t.resource) {
-      root.appendChild(el('p', 'kfsm-lab-muted', trans.__('This task creates no SageMaker resource.')));
+      root.appendChild(
+        el('p', 'kfsm-lab-muted', trans.__('This task creates no SageMaker resource.'))
+      );
       return;
     }
     if (problem || !d) {
@@ -130,7 +140,12 @@ export class DetailsView {
         [trans.__('Kind'), kindLabel(trans, d.kind)],
         [trans.__('Name'), d.name],
         [trans.__('ARN'), d.arn],
-        [trans.__('Status'), d.secondary_status ? `${d.status} · ${d.secondary_status}` : d.status],
+        [
+          trans.__('Status'),
+          d.secondary_status && d.secondary_status !== d.status
+            ? `${d.status} · ${d.secondary_status}`
+            : d.status
+        ],
         [trans.__('Instances'), instances],
         [trans.__('Created'), d.created ? formatTime(d.created) : null],
         [trans.__('Started'), d.start ? formatTime(d.start) : null],
@@ -145,7 +160,12 @@ export class DetailsView {
       root.appendChild(el('h3', '', trans.__('Status history')));
       const table = el('table', 'kfsm-lab-table kfsm-lab-history');
       const head = el('tr');
-      for (const h of [trans.__('Status'), trans.__('Started'), trans.__('Duration'), trans.__('Message')]) {
+      for (const h of [
+        trans.__('Status'),
+        trans.__('Started'),
+        trans.__('Duration'),
+        trans.__('Message')
+      ]) {
         head.appendChild(el('th', '', h));
       }
       table.appendChild(el('thead')).appendChild(head);
@@ -154,8 +174,14 @@ export class DetailsView {
         const tr = el('tr');
         tr.dataset.status = p.status;
         tr.appendChild(el('td', '', p.status));
-        tr.appendChild(el('td', '', formatTime(p.start)));
-        tr.appendChild(el('td', '', p.start ? formatDuration(trans, (p.end ?? Date.now() / 1000) - p.start) : '—'));
+        tr.appendChild(el('td', 'kfsm-lab-nowrap', formatClock(p.start)));
+        tr.appendChild(
+          el(
+            'td',
+            '',
+            p.start ? formatDuration(trans, (p.end ?? Date.now() / 1000) - p.start) : '—'
+          )
+        );
         tr.appendChild(el('td', 'kfsm-lab-wrap', p.message ?? ''));
         body.appendChild(tr);
       }
@@ -164,7 +190,13 @@ export class DetailsView {
     }
     if (d.hyperparameters && Object.keys(d.hyperparameters).length) {
       root.appendChild(el('h3', '', trans.__('Hyperparameters')));
-      root.appendChild(fieldTable(Object.entries(d.hyperparameters).sort().map(([k, v]) => [k, v])));
+      root.appendChild(
+        fieldTable(
+          Object.entries(d.hyperparameters)
+            .sort()
+            .map(([k, v]) => [k, v])
+        )
+      );
     }
   }
 
@@ -175,14 +207,24 @@ export class DetailsView {
 function s3Value(trans: Trans, uri: string, target: string, preview: HTMLElement): Node {
   const wrap = el('span', 'kfsm-lab-s3');
   wrap.appendChild(el('code', 'kfsm-lab-wrap', uri));
+  // An object (its last part has an extension) can be viewed; a prefix is a folder of objects.
+  const isObject = /\.[A-Za-z0-9]{1,8}$/.test(uri.split('/').pop() ?? '');
   if (target === 'local') {
-    if (!uri.endsWith('/')) {
-      const view = el('button', 'jp-Button jp-mod-styled kfsm-lab-btn kfsm-lab-small', trans.__('View'));
+    if (isObject) {
+      const view = el(
+        'button',
+        'jp-Button jp-mod-styled kfsm-lab-btn kfsm-lab-small',
+        trans.__('View')
+      );
       view.type = 'button';
       view.setAttribute('aria-label', trans.__('View %1', uri));
       view.addEventListener('click', () => void showPreview(trans, uri, preview));
       wrap.appendChild(view);
-      const dl = el('a', 'jp-Button jp-mod-styled kfsm-lab-btn kfsm-lab-small', trans.__('Download'));
+      const dl = el(
+        'a',
+        'jp-Button jp-mod-styled kfsm-lab-btn kfsm-lab-small',
+        trans.__('Download')
+      );
       dl.href = routeUrl(`s3?uri=${encodeURIComponent(uri)}&download=1`);
       dl.setAttribute('aria-label', trans.__('Download %1', uri));
       wrap.appendChild(dl);
@@ -204,20 +246,29 @@ async function showPreview(trans: Trans, uri: string, out: HTMLElement): Promise
   out.hidden = false;
   out.replaceChildren(el('p', 'kfsm-lab-muted', trans.__('Loading…')));
   try {
-    const p = await requestAPI<{ uri: string; size: number; text: string | null; truncated: boolean }>(
-      `s3?uri=${encodeURIComponent(uri)}`
-    );
+    const p = await requestAPI<{
+      uri: string;
+      size: number;
+      text: string | null;
+      truncated: boolean;
+    }>(`s3?uri=${encodeURIComponent(uri)}`);
     const head = el('p', 'kfsm-lab-muted', trans.__('%1 — %2 bytes', p.uri, p.size));
-    const body = p.text !== null
-      ? el('pre', 'kfsm-lab-log kfsm-lab-preview', p.text + (p.truncated ? '\n…' : ''))
-      : el('p', '', trans.__('A binary object: download it to look inside.'));
+    const body =
+      p.text !== null
+        ? el('pre', 'kfsm-lab-log kfsm-lab-preview', p.text + (p.truncated ? '\n…' : ''))
+        : el('p', '', trans.__('A binary object: download it to look inside.'));
     out.replaceChildren(head, body);
   } catch (err) {
     out.replaceChildren(el('p', 'kfsm-lab-error', describeError(err)));
   }
 }
 
-function valueNode(trans: Trans, value: unknown, target: string, preview: HTMLElement): string | Node {
+function valueNode(
+  trans: Trans,
+  value: unknown,
+  target: string,
+  preview: HTMLElement
+): string | Node {
   if (typeof value === 'string' && value.startsWith('s3://')) {
     return s3Value(trans, value, target, preview);
   }
@@ -244,7 +295,9 @@ export function renderInputsOutputs(
       root.appendChild(el('p', 'kfsm-lab-muted', empty));
       return;
     }
-    root.appendChild(fieldTable(entries.sort().map(([k, v]) => [k, valueNode(trans, v, target, preview)])));
+    root.appendChild(
+      fieldTable(entries.sort().map(([k, v]) => [k, valueNode(trans, v, target, preview)]))
+    );
   };
   const inputs = Object.keys(task.inputs).length ? task.inputs : (runParameters ?? {});
   section(
@@ -252,7 +305,13 @@ export function renderInputsOutputs(
     inputs,
     trans.__('No inputs.')
   );
-  section(trans.__('Outputs'), task.outputs, task.state === 'succeeded' ? trans.__('No outputs.') : trans.__('Outputs appear when the task has finished.'));
+  section(
+    trans.__('Outputs'),
+    task.outputs,
+    task.state === 'succeeded'
+      ? trans.__('No outputs.')
+      : trans.__('Outputs appear when the task has finished.')
+  );
   root.appendChild(preview);
   return root;
 }
@@ -262,12 +321,18 @@ export function renderMetrics(trans: Trans, metrics: { [name: string]: number })
   const root = el('div', 'kfsm-lab-metrics');
   const entries = Object.entries(metrics).sort();
   if (!entries.length) {
-    root.appendChild(el('p', 'kfsm-lab-muted', trans.__('The training job reports its metrics when it completes.')));
+    root.appendChild(
+      el('p', 'kfsm-lab-muted', trans.__('The training job reports its metrics when it completes.'))
+    );
     return root;
   }
   if (entries.every(([name]) => name.endsWith(':msd'))) {
     root.appendChild(
-      el('p', 'kfsm-lab-muted', trans.__('Mean squared distance of the points to their cluster centre (lower is better).'))
+      el(
+        'p',
+        'kfsm-lab-muted',
+        trans.__('Mean squared distance of the points to their cluster centre (lower is better).')
+      )
     );
   }
   const max = Math.max(...entries.map(([, v]) => Math.abs(v))) || 1;

@@ -31,7 +31,13 @@ interface IExperimentSummary {
 }
 
 interface ICompare {
-  runs: Array<{ run_id: string; state: string; parameters: { [k: string]: unknown }; metrics: { [k: string]: number }; duration: number | null }>;
+  runs: Array<{
+    run_id: string;
+    state: string;
+    parameters: { [k: string]: unknown };
+    metrics: { [k: string]: number };
+    duration: number | null;
+  }>;
   parameters: string[];
   differing_parameters: string[];
   metrics: string[];
@@ -72,12 +78,17 @@ export class ExperimentPage extends Widget {
         const data = await requestAPI<{ experiments: IExperimentSummary[] }>('experiments');
         this._renderList(data.experiments);
       } else {
-        this._detail = await requestAPI<IExperimentDetail>(`experiments/${encodeURIComponent(this.experimentId)}`);
+        this._detail = await requestAPI<IExperimentDetail>(
+          `experiments/${encodeURIComponent(this.experimentId)}`
+        );
         this.title.label = trans.__('Experiment %1', experimentName(trans, this._detail));
         this._renderDetail(this._detail);
       }
     } catch (err) {
-      this.node.replaceChildren(el('h1', '', this.title.label), el('p', 'kfsm-lab-error', describeError(err)));
+      this.node.replaceChildren(
+        el('h1', '', this.title.label),
+        el('p', 'kfsm-lab-error', describeError(err))
+      );
     }
   }
 
@@ -118,7 +129,15 @@ export class ExperimentPage extends Widget {
       tr.appendChild(el('td', '', String(e.runs)));
       const latest = el('td');
       if (e.latest) {
-        latest.append(this._runLink(e.latest.run_id), ' ', el('span', `kfsm-lab-badge kfsm-lab-state-${e.latest.state}`, stateLabel(trans, e.latest.state)));
+        latest.append(
+          this._runLink(e.latest.run_id),
+          ' ',
+          el(
+            'span',
+            `kfsm-lab-badge kfsm-lab-state-${e.latest.state}`,
+            stateLabel(trans, e.latest.state)
+          )
+        );
       }
       tr.appendChild(latest);
       body.appendChild(tr);
@@ -132,19 +151,35 @@ export class ExperimentPage extends Widget {
     const root = this.node;
     const header = el('div', 'kfsm-lab-panel-header');
     header.appendChild(el('h1', '', trans.__('Experiment %1', experimentName(trans, d))));
-    const refresh = el('button', 'jp-Button jp-mod-styled kfsm-lab-btn kfsm-lab-refresh', trans.__('Refresh'));
+    const refresh = el(
+      'button',
+      'jp-Button jp-mod-styled kfsm-lab-btn kfsm-lab-refresh',
+      trans.__('Refresh')
+    );
     refresh.type = 'button';
     refresh.addEventListener('click', () => void this.refresh());
     header.appendChild(refresh);
     root.replaceChildren(header);
     const table = el('table', 'kfsm-lab-table kfsm-lab-exp-runs');
     const head = el('tr');
-    const cols = [trans.__('Compare'), trans.__('Run'), trans.__('State'), trans.__('Started'), trans.__('Duration'), ...d.differing_parameters, trans.__('Endpoint')];
+    const cols = [
+      trans.__('Compare'),
+      trans.__('Run'),
+      trans.__('State'),
+      trans.__('Started'),
+      trans.__('Duration'),
+      ...d.differing_parameters,
+      trans.__('Endpoint')
+    ];
     cols.forEach(h => head.appendChild(el('th', '', h)));
     table.appendChild(el('thead')).appendChild(head);
     const body = el('tbody');
     const chosen = new Set<string>();
-    const compare = el('button', 'jp-Button jp-mod-styled jp-mod-accept kfsm-lab-btn kfsm-lab-compare', trans.__('Compare the two selected runs'));
+    const compare = el(
+      'button',
+      'jp-Button jp-mod-styled jp-mod-accept kfsm-lab-btn kfsm-lab-compare',
+      trans.__('Compare the two selected runs')
+    );
     compare.type = 'button';
     compare.disabled = true;
     for (const r of d.runs) {
@@ -164,7 +199,9 @@ export class ExperimentPage extends Widget {
       });
       tr.appendChild(el('td')).appendChild(pick);
       tr.appendChild(el('td')).appendChild(this._runLink(r.run_id));
-      tr.appendChild(el('td')).appendChild(el('span', `kfsm-lab-badge kfsm-lab-state-${r.state}`, stateLabel(trans, r.state)));
+      tr.appendChild(el('td')).appendChild(
+        el('span', `kfsm-lab-badge kfsm-lab-state-${r.state}`, stateLabel(trans, r.state))
+      );
       tr.appendChild(el('td', '', formatTime(r.created_at)));
       tr.appendChild(el('td', '', formatDuration(trans, r.duration)));
       for (const p of d.differing_parameters) {
@@ -174,7 +211,11 @@ export class ExperimentPage extends Widget {
       if (r.endpoint_state) {
         ep.dataset.endpointState = r.endpoint_state;
         const word =
-          r.endpoint_state === 'live' ? trans.__('live') : r.endpoint_state === 'deleted' ? trans.__('deleted') : trans.__('unknown');
+          r.endpoint_state === 'live'
+            ? trans.__('live')
+            : r.endpoint_state === 'deleted'
+              ? trans.__('deleted')
+              : trans.__('unknown');
         ep.append(el('span', `kfsm-lab-badge kfsm-lab-endpoint-${r.endpoint_state}`, word));
         ep.title = r.endpoint ?? '';
       } else {
@@ -199,7 +240,9 @@ export class ExperimentPage extends Widget {
     const trans = this._host.trans;
     out.replaceChildren(el('p', 'kfsm-lab-muted', trans.__('Loading…')));
     try {
-      const c = await requestAPI<ICompare>(`experiments/compare?runs=${ids.map(encodeURIComponent).join(',')}`);
+      const c = await requestAPI<ICompare>(
+        `experiments/compare?runs=${ids.map(encodeURIComponent).join(',')}`
+      );
       const table = el('table', 'kfsm-lab-table kfsm-lab-compare-table');
       const head = el('tr');
       head.appendChild(el('th', '', ''));
@@ -212,13 +255,29 @@ export class ExperimentPage extends Widget {
         values.forEach(v => tr.appendChild(el('td', 'kfsm-lab-wrap', v)));
         body.appendChild(tr);
       };
-      row(trans.__('State'), c.runs.map(r => stateLabel(trans, r.state)), false);
-      row(trans.__('Duration'), c.runs.map(r => formatDuration(trans, r.duration)), false);
+      row(
+        trans.__('State'),
+        c.runs.map(r => stateLabel(trans, r.state)),
+        false
+      );
+      row(
+        trans.__('Duration'),
+        c.runs.map(r => formatDuration(trans, r.duration)),
+        false
+      );
       for (const m of c.metrics) {
-        row(m, c.runs.map(r => (r.metrics[m] === undefined ? '—' : r.metrics[m].toPrecision(4))), true);
+        row(
+          m,
+          c.runs.map(r => (r.metrics[m] === undefined ? '—' : r.metrics[m].toPrecision(4))),
+          true
+        );
       }
       for (const p of c.parameters) {
-        row(p, c.runs.map(r => String(r.parameters[p] ?? '—')), c.differing_parameters.includes(p));
+        row(
+          p,
+          c.runs.map(r => String(r.parameters[p] ?? '—')),
+          c.differing_parameters.includes(p)
+        );
       }
       table.appendChild(body);
       const scroller = el('div', 'kfsm-lab-scroll-x');

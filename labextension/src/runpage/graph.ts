@@ -3,8 +3,8 @@ import { el } from '../format';
 import { ITaskView } from './types';
 
 /** Node and gap sizes of the top-down layout, in CSS pixels. */
-export const NODE_W = 196;
-export const NODE_H = 58;
+export const NODE_W = 232;
+export const NODE_H = 64;
 const GAP_X = 28;
 const GAP_Y = 44;
 const PAD = 16;
@@ -50,7 +50,9 @@ export function layout(tasks: ITaskView[]): { nodes: IPlaced[]; width: number; h
   rows.forEach((row, r) => {
     if (r > 0) {
       const pos = (t: ITaskView) => {
-        const parents = t.depends_on.map(d => order.get(d)).filter((v): v is number => v !== undefined);
+        const parents = t.depends_on
+          .map(d => order.get(d))
+          .filter((v): v is number => v !== undefined);
         return parents.length ? parents.reduce((a, b) => a + b, 0) / parents.length : 0;
       };
       row.sort((a, b) => pos(a) - pos(b));
@@ -64,7 +66,12 @@ export function layout(tasks: ITaskView[]): { nodes: IPlaced[]; width: number; h
     const rowWidth = row.length * NODE_W + (row.length - 1) * GAP_X;
     const left = (width - rowWidth) / 2;
     row.forEach((t, i) => {
-      nodes.push({ task: t, layer: r, x: left + i * (NODE_W + GAP_X), y: PAD + r * (NODE_H + GAP_Y) });
+      nodes.push({
+        task: t,
+        layer: r,
+        x: left + i * (NODE_W + GAP_X),
+        y: PAD + r * (NODE_H + GAP_Y)
+      });
     });
   });
   const height = PAD * 2 + rows.length * NODE_H + Math.max(0, rows.length - 1) * GAP_Y;
@@ -197,7 +204,9 @@ export class GraphView {
       if (t.state !== 'running') {
         continue;
       }
-      const b = this.node.querySelector<HTMLElement>(`.kfsm-lab-node[data-task="${CSS.escape(t.name)}"]`);
+      const b = this.node.querySelector<HTMLElement>(
+        `.kfsm-lab-node[data-task="${CSS.escape(t.name)}"]`
+      );
       const line = b?.querySelector('.kfsm-lab-node-status');
       if (b && line) {
         const status = nodeStatus(this._trans, t, nowSeconds);

@@ -49,7 +49,11 @@ export class LogView {
     this._count = el('span', 'kfsm-lab-muted kfsm-lab-log-count');
     this._count.setAttribute('aria-live', 'polite');
     bar.appendChild(this._count);
-    const download = el('a', 'jp-Button jp-mod-styled kfsm-lab-btn kfsm-lab-download', trans.__('Download'));
+    const download = el(
+      'a',
+      'jp-Button jp-mod-styled kfsm-lab-btn kfsm-lab-download',
+      trans.__('Download')
+    );
     if (_source === 'task') {
       download.href = routeUrl(
         `runs/${encodeURIComponent(_runId)}/tasks/${encodeURIComponent(_task)}/log?download=1`
@@ -74,7 +78,10 @@ export class LogView {
     this.node.appendChild(this._note);
     this._pre = el('pre', 'kfsm-lab-log');
     this._pre.tabIndex = 0;
-    this._pre.setAttribute('aria-label', _source === 'task' ? trans.__('Task log') : trans.__('SageMaker log'));
+    this._pre.setAttribute(
+      'aria-label',
+      _source === 'task' ? trans.__('Task log') : trans.__('SageMaker log')
+    );
     this.node.appendChild(this._pre);
   }
 

@@ -85,7 +85,9 @@ export class RunPage extends Widget {
 
   protected onAfterAttach(msg: Message): void {
     super.onAfterAttach(msg);
-    this._resize = new ResizeObserver(() => this.toggleClass('kfsm-lab-narrow', this.node.clientWidth < NARROW_PX));
+    this._resize = new ResizeObserver(() =>
+      this.toggleClass('kfsm-lab-narrow', this.node.clientWidth < NARROW_PX)
+    );
     this._resize.observe(this.node);
     document.addEventListener('visibilitychange', this._onVisibility);
     this._onVisibility();
@@ -149,7 +151,10 @@ export class RunPage extends Widget {
         const unknown = error.status === 404;
         this.addClass('kfsm-lab-runpage-missing');
         this._headline.textContent = unknown
-          ? trans.__('There is no pipeline run %1 here. It may have been deleted, or made with another state folder.', this.model.runId)
+          ? trans.__(
+              'There is no pipeline run %1 here. It may have been deleted, or made with another state folder.',
+              this.model.runId
+            )
           : trans.__('The run could not be loaded: %1', error.message);
         this._headline.classList.add('kfsm-lab-error');
         this._live.textContent = this._headline.textContent;
@@ -170,7 +175,16 @@ export class RunPage extends Widget {
     const text = headlineText(trans, view, this._now());
     this._headline.textContent = text;
     this._headline.dataset.state = view.state;
-    const spoken = view.headline.failed ? text : headlineText(trans, { ...view, headline: { ...view.headline, now: view.headline.now.map(n => ({ ...n, start: null })) } }, 0);
+    const spoken = view.headline.failed
+      ? text
+      : headlineText(
+          trans,
+          {
+            ...view,
+            headline: { ...view.headline, now: view.headline.now.map(n => ({ ...n, start: null })) }
+          },
+          0
+        );
     if (this._live.textContent !== spoken) {
       this._live.textContent = spoken;
     }
@@ -203,7 +217,11 @@ export class RunPage extends Widget {
     const h1 = el('h1');
     h1.append(trans.__('Run'), ' ', el('span', 'kfsm-lab-run-id', view.run_id));
     title.appendChild(h1);
-    const badge = el('span', `kfsm-lab-badge kfsm-lab-state-${view.state}`, stateLabel(trans, view.state));
+    const badge = el(
+      'span',
+      `kfsm-lab-badge kfsm-lab-state-${view.state}`,
+      stateLabel(trans, view.state)
+    );
     badge.dataset.state = view.state;
     title.appendChild(badge);
     const meta = el('p', 'kfsm-lab-runpage-meta kfsm-lab-muted');
@@ -212,7 +230,12 @@ export class RunPage extends Widget {
       trans.__('started %1', formatTime(view.started_at ?? view.created_at))
     ];
     if (view.finished_at && (view.started_at ?? view.created_at)) {
-      bits.push(trans.__('took %1', formatDuration(trans, view.finished_at - (view.started_at ?? view.created_at ?? 0))));
+      bits.push(
+        trans.__(
+          'took %1',
+          formatDuration(trans, view.finished_at - (view.started_at ?? view.created_at ?? 0))
+        )
+      );
     }
     meta.textContent = bits.join(' · ');
     const links = el('span', 'kfsm-lab-runpage-links');
@@ -236,12 +259,24 @@ export class RunPage extends Widget {
     meta.appendChild(links);
     const actions = el('div', 'kfsm-lab-actions');
     const done = FINAL_STATES.has(view.state);
-    const terminate = this._button(trans.__('Terminate'), 'jp-mod-warn kfsm-lab-terminate', () => void this._terminate());
+    const terminate = this._button(
+      trans.__('Terminate'),
+      'jp-mod-warn kfsm-lab-terminate',
+      () => void this._terminate()
+    );
     terminate.disabled = done || view.state === 'canceling' || this._busy;
-    const rerun = this._button(trans.__('Re-run'), 'jp-mod-accept kfsm-lab-rerun', () => void this._rerun());
+    const rerun = this._button(
+      trans.__('Re-run'),
+      'jp-mod-accept kfsm-lab-rerun',
+      () => void this._rerun()
+    );
     rerun.disabled = !done || this._busy;
-    rerun.title = done ? trans.__('Run again with the same parameters; steps adopt what exists') : trans.__('Available when the run has ended');
-    const notebook = this._button(trans.__('Open notebook'), 'kfsm-lab-open-notebook', () => this._host.openNotebook());
+    rerun.title = done
+      ? trans.__('Run again with the same parameters; steps adopt what exists')
+      : trans.__('Available when the run has ended');
+    const notebook = this._button(trans.__('Open notebook'), 'kfsm-lab-open-notebook', () =>
+      this._host.openNotebook()
+    );
     actions.append(terminate, rerun, notebook);
     this._header.replaceChildren(title, meta, actions);
     if (this._message) {
@@ -260,13 +295,31 @@ export class RunPage extends Widget {
     const trans = this._host.trans;
     const banners: HTMLElement[] = [];
     if (view.restart) {
-      banners.push(el('p', 'kfsm-lab-banner kfsm-lab-warning kfsm-lab-restart', restartText(trans, view.restart)));
+      banners.push(
+        el(
+          'p',
+          'kfsm-lab-banner kfsm-lab-warning kfsm-lab-restart',
+          restartText(trans, view.restart)
+        )
+      );
     }
     if (view.monitor_error) {
-      banners.push(el('p', 'kfsm-lab-banner kfsm-lab-warning', trans.__('SageMaker details lag behind: %1', view.monitor_error)));
+      banners.push(
+        el(
+          'p',
+          'kfsm-lab-banner kfsm-lab-warning',
+          trans.__('SageMaker details lag behind: %1', view.monitor_error)
+        )
+      );
     }
     if (this.model.liveError) {
-      banners.push(el('p', 'kfsm-lab-banner kfsm-lab-warning', trans.__('Following the run failed: %1', this.model.liveError)));
+      banners.push(
+        el(
+          'p',
+          'kfsm-lab-banner kfsm-lab-warning',
+          trans.__('Following the run failed: %1', this.model.liveError)
+        )
+      );
     }
     this._banner.replaceChildren(...banners);
   }
@@ -275,17 +328,26 @@ export class RunPage extends Widget {
     const trans = this._host.trans;
     const ok = await this._host.confirm(
       trans.__('Terminate run %1?', this.model.runId),
-      trans.__('This stops the running steps and their SageMaker jobs. Steps that have not started will not run. Whatever was already created (a model, an endpoint) stays until clean-up.'),
+      trans.__(
+        'This stops the running steps and their SageMaker jobs. Steps that have not started will not run. Whatever was already created (a model, an endpoint) stays until clean-up.'
+      ),
       trans.__('Terminate')
     );
     if (!ok) {
       return;
     }
-    await this._act(`runs/${encodeURIComponent(this.model.runId)}/terminate`, trans.__('Terminated.'));
+    await this._act(
+      `runs/${encodeURIComponent(this.model.runId)}/terminate`,
+      trans.__('Terminated.')
+    );
   }
 
   private async _rerun(): Promise<void> {
-    await this._act(`runs/${encodeURIComponent(this.model.runId)}/rerun`, this._host.trans.__('Started again.'), true);
+    await this._act(
+      `runs/${encodeURIComponent(this.model.runId)}/rerun`,
+      this._host.trans.__('Started again.'),
+      true
+    );
   }
 
   private async _act(route: string, doneText: string, rerun = false): Promise<void> {
@@ -311,7 +373,11 @@ export class RunPage extends Widget {
   // -- the selected task's side panel --------------------------------------------------------------
   private _renderSideEmpty(): void {
     this._side.replaceChildren(
-      el('p', 'kfsm-lab-muted kfsm-lab-side-hint', this._host.trans.__('Select a step to see its logs, details and outputs.'))
+      el(
+        'p',
+        'kfsm-lab-muted kfsm-lab-side-hint',
+        this._host.trans.__('Select a step to see its logs, details and outputs.')
+      )
     );
   }
 
@@ -338,14 +404,20 @@ export class RunPage extends Widget {
     const trans = this._host.trans;
     const head = el('div', 'kfsm-lab-side-head');
     head.appendChild(el('h2', '', task.display_name));
-    const close = el('button', 'jp-Button jp-mod-styled jp-mod-minimal kfsm-lab-btn kfsm-lab-side-close', '×');
+    const close = el(
+      'button',
+      'jp-Button jp-mod-styled jp-mod-minimal kfsm-lab-btn kfsm-lab-side-close',
+      '×'
+    );
     close.type = 'button';
     close.setAttribute('aria-label', trans.__('Close the step panel'));
     close.addEventListener('click', () => {
       const name = this._selected;
       this.select(null);
       if (name) {
-        this._graph.node.querySelector<HTMLElement>(`.kfsm-lab-node[data-task="${CSS.escape(name)}"]`)?.focus();
+        this._graph.node
+          .querySelector<HTMLElement>(`.kfsm-lab-node[data-task="${CSS.escape(name)}"]`)
+          ?.focus();
       }
     });
     head.appendChild(close);
@@ -422,7 +494,14 @@ export class RunPage extends Widget {
         this._log = new LogView(trans, view.run_id, task.name, 'task', view.target, running);
       }
       if (task.cloudwatch && !this._cloudLog) {
-        this._cloudLog = new LogView(trans, view.run_id, task.name, 'sagemaker', view.target, running);
+        this._cloudLog = new LogView(
+          trans,
+          view.run_id,
+          task.name,
+          'sagemaker',
+          view.target,
+          running
+        );
       }
       const wrap = el('div', 'kfsm-lab-logs');
       if (task.cloudwatch) {
@@ -449,7 +528,8 @@ export class RunPage extends Widget {
       } else {
         this._logSource = 'task';
       }
-      const current = this._logSource === 'sagemaker' && this._cloudLog ? this._cloudLog : this._log;
+      const current =
+        this._logSource === 'sagemaker' && this._cloudLog ? this._cloudLog : this._log;
       wrap.appendChild(current.node);
       panel.replaceChildren(wrap);
       current.setVisible(this._visible);

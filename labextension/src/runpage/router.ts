@@ -1,9 +1,7 @@
 /** KFP-style fragments of the run page: `#/runs/details/<id>`, `#/experiments/details/<id>`. */
 
 export type Route =
-  | { kind: 'run'; id: string }
-  | { kind: 'experiment'; id: string }
-  | { kind: 'experiments' };
+  { kind: 'run'; id: string } | { kind: 'experiment'; id: string } | { kind: 'experiments' };
 
 const RUN = /^#\/runs\/details\/([A-Za-z0-9][A-Za-z0-9-]{0,63})\/?$/;
 const EXPERIMENT = /^#\/experiments\/details\/([A-Za-z0-9][A-Za-z0-9_-]{0,63})\/?$/;
