@@ -27,6 +27,8 @@ _LAZY = {
     "record_summary": "kfsm_lab.lab",
     "panel": "kfsm_lab.lab",
     "compile_pipeline": "kfsm_lab.lab",
+    "CompiledPipeline": "kfsm_lab.lab",
+    "new_run_id": "kfsm_lab.names",
     "start_run": "kfsm_lab.pipeline",
     "attach": "kfsm_lab.pipeline",
     "list_runs": "kfsm_lab.pipeline",

@@ -24,3 +24,4 @@ def load_jupyter_server_extension(server_app: Any) -> None:
                             settings.target, settings.region)
     except Exception as err:  # noqa: BLE001 - a bad setting must not stop the server; routes report it as JSON
         server_app.log.error("kfsm_lab settings are invalid: %s", err)
+
