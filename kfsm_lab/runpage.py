@@ -38,6 +38,6 @@ class RunPageLink:
 
 def open_run(run_id: str) -> RunPageLink:
     """A link to the run page of ``run_id`` (the kit's run id or the KFP one)."""
-    from .pipeline.names import check_run_id
+    from .names import check_run_id
 
     return RunPageLink(run_id, run_page_url(check_run_id(run_id)))

@@ -13,8 +13,18 @@ from . import runs, runview
 DEFAULT_EXPERIMENT = "default"
 
 
-def experiment_key(run: dict[str, Any]) -> dict[str, Any]:
-    return runview.experiment_of(run) or {"id": DEFAULT_EXPERIMENT, "name": None}
+def _recorded_names() -> dict[str, str]:
+    """FALLBACK (until the runs listing carries experiment names): experiment id → name from the kit's records."""
+    from ..pipeline import runs as records
+
+    return {r.experiment_id: r.experiment for r in records.all_records() if r.experiment_id and r.experiment}
+
+
+def experiment_key(run: dict[str, Any], names: dict[str, str] | None = None) -> dict[str, Any]:
+    key = runview.experiment_of(run) or {"id": DEFAULT_EXPERIMENT, "name": None}
+    if key["name"] is None and names:
+        key["name"] = names.get(key["id"])
+    return key
 
 
 def _duration(run: dict[str, Any]) -> float | None:
@@ -26,8 +36,9 @@ def _duration(run: dict[str, Any]) -> float | None:
 def summarize(listing: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per experiment: id, name, run count, the newest run and its state."""
     groups: dict[str, dict[str, Any]] = {}
+    names = _recorded_names()
     for run in listing:
-        key = experiment_key(run)
+        key = experiment_key(run, names)
         group = groups.setdefault(key["id"], {"id": key["id"], "name": key["name"], "runs": 0, "latest": None,
                                               "states": {}})
         group["runs"] += 1
@@ -63,7 +74,7 @@ def detail(experiment_id: str, listing: list[dict[str, Any]], live_endpoints: se
                      "duration": _duration(run), "error": run.get("error"),
                      "parameters": {k: params[run["run_id"]].get(k) for k in differing},
                      "endpoint": endpoint, "endpoint_state": endpoint_state})
-    return {"id": experiment_id, "name": experiment_key(members[0])["name"], "runs": rows,
+    return {"id": experiment_id, "name": experiment_key(members[0], _recorded_names())["name"], "runs": rows,
             "differing_parameters": differing}
 
 

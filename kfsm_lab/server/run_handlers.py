@@ -123,8 +123,7 @@ class TaskLogHandler(RunBase):
     def _log_path(self, watch: RunWatch, task: dict[str, Any]) -> Path:
         data = watch.handle.to_dict()
         step = next((s for s in data.get("steps", []) if s["name"] == task["name"]), {})
-        # A task's own log once runs have one per task; FALLBACK: the run's single log today.
-        path = step.get("log_path") or data.get("log_path")
+        path = step.get("log_path")  # each task's own log file (the local target writes one per task)
         if not path:
             raise NotFoundError(f"task {task['name']} has no log on this server",
                                 "on a cluster, read it in the Kubeflow UI (the run's KFP link)")

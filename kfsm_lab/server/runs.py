@@ -38,16 +38,6 @@ def _unknown(run_id: str) -> NotFoundError:
                          "the runs panel lists the runs this server knows")
 
 
-def _kit_id_of_kfp_run(kfp_run_id: str) -> str | None:
-    """FALLBACK (until attach() accepts KFP run ids): the kit run whose record names this KFP run."""
-    from ..pipeline import runs as records
-
-    for rec in records.all_records():
-        if rec.get("kfp_run_id") == kfp_run_id:
-            return rec["run_id"]
-    return None
-
-
 def attach(run_id: str) -> Any:
     """A refreshed RunHandle for the kit's run id or the KFP run id; NotFoundError when neither is known."""
     from ..pipeline import attach as attach_run
@@ -58,30 +48,50 @@ def attach(run_id: str) -> Any:
     try:
         return attach_run(run_id)
     except (RunNotFoundError, ValidationError):
-        pass  # not a kit run id: perhaps the KFP one
-    kit_id = _kit_id_of_kfp_run(run_id)
-    if kit_id is None:
-        raise _unknown(run_id)
-    return attach_run(kit_id)
+        raise _unknown(run_id) from None
 
 
 def rerun(handle: Any) -> Any:
-    """Start the run again with the same settings (so the same parameters).
+    """Submit the run's own pipeline spec again with the same parameters (an edited pipeline stays edited).
 
-    When its first step succeeded, under the same run id: the steps adopt what the first run made
+    When its first steps succeeded, under the same kit run id: the steps adopt what the first run made
     (SageMaker names follow the run id). Otherwise under a new id: a stopped or failed job keeps its
     name forever on SageMaker, so the same id could only adopt the failure.
     """
-    from ..config import load_settings
-    from ..pipeline import start_run
+    import tempfile
+    from pathlib import Path
+
+    import yaml
+
+    from ..names import new_run_id
+    from ..pipeline import attach as attach_run
+    from ..pipeline.targets import kfp_target
 
     if not handle.done:
         raise ConflictError(f"run {handle.run_id} is still {handle.state}", "terminate it first, or wait for it to end")
-    settings = handle.settings if handle.settings is not None else load_settings()
-    steps = handle.to_dict().get("steps") or []
+    data = handle.to_dict()
+    steps = data.get("steps") or []
     roots = [s for s in steps if not s.get("depends_on")] or steps[:1]
     adoptable = bool(roots) and all(s.get("state") == "succeeded" for s in roots)
-    return start_run(settings, run_id=handle.run_id if adoptable else None)
+    arguments = dict(data.get("parameters") or {})
+    if "run_id" in arguments and not adoptable:
+        arguments["run_id"] = new_run_id()
+    # The run's compiled spec as the KFP API returned it (RunHandle has no public accessor for it yet).
+    run = handle._run
+    spec = run.get("pipeline_spec") if isinstance(run, dict) else getattr(run, "pipeline_spec", None)
+    if not spec:
+        raise ConflictError(f"run {handle.run_id} has no pipeline spec to submit again",
+                            "submit the notebook's pipeline again with kfp.Client")
+    conn = kfp_target(handle.target).connect(handle.settings)
+    with tempfile.TemporaryDirectory() as tmp:
+        package = Path(tmp) / "pipeline.yaml"
+        # with a platform spec (kfp-kubernetes) the API nests both: write them as the compiler does
+        docs = [spec["pipeline_spec"], spec["platform_spec"]] if "pipeline_spec" in spec else [spec]
+        package.write_text(yaml.safe_dump_all([d for d in docs if d], sort_keys=False))
+        name = data.get("display_name") or data.get("pipeline_name") or "pipeline"
+        _, kfp_run_id = conn.submit(package, arguments, run_name=f"{name} (re-run)",
+                                    experiment_name=data.get("experiment") or handle.settings.experiment)
+    return attach_run(kfp_run_id)
 
 
 def parameters_of(run: dict[str, Any]) -> dict[str, Any]:
@@ -89,10 +99,8 @@ def parameters_of(run: dict[str, Any]) -> dict[str, Any]:
     params = run.get("parameters")
     if isinstance(params, dict):
         return params
-    # FALLBACK (until runs report their own parameters): the arguments the kit recorded at submit.
-    try:
-        from ..pipeline import runs as records
+    # FALLBACK (until the runs listing carries parameters): what the kit recorded at submit.
+    from ..pipeline import runs as records
 
-        return dict(records.load(run["run_id"]).get("arguments") or {})
-    except Exception:  # noqa: BLE001 - a run without a readable record just shows no parameters
-        return {}
+    record = records.load(run["run_id"])
+    return dict(record.arguments) if record is not None else {}

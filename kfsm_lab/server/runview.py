@@ -19,61 +19,11 @@ FINAL = frozenset({SUCCEEDED, FAILED, CANCELED, SKIPPED})
 _EXPERIMENT_LINK = re.compile(r"#/experiments/details/([^/?#]+)")
 
 
-# -- FALLBACK (until each step carries depends_on/kind from the run's own pipeline spec) ------------
-# The run handle of today reports exactly the kit's four steps and no graph edges. Once steps carry
-# ``depends_on`` and ``kind`` (the pipeline-as-code change), these tables are not consulted: every
-# field below is read from the step itself first.
-_FALLBACK_EDGES: dict[str, list[str]] = {
-    "sagemaker-training-job": [],
-    "sagemaker-create-model": ["sagemaker-training-job"],
-    "sagemaker-batch-transformation": ["sagemaker-create-model"],
-    "sagemaker-deploy-model": ["sagemaker-create-model"],
-}
-_FALLBACK_KINDS: dict[str, str] = {
-    "sagemaker-training-job": "training_job",
-    "sagemaker-create-model": "model",
-    "sagemaker-batch-transformation": "transform_job",
-    "sagemaker-deploy-model": "endpoint",
-}
-
-
-_FALLBACK_OUTPUTS: dict[str, tuple[str, ...]] = {
-    "sagemaker-training-job": ("training_job_name", "model_artifact_url"),
-    "sagemaker-create-model": ("model_name",),
-    "sagemaker-batch-transformation": ("batch_output_uri",),
-    "sagemaker-deploy-model": ("endpoint_name",),
-}
-
-
-def fallback_outputs(step: dict[str, Any], run_outputs: dict[str, Any]) -> dict[str, Any]:
-    """FALLBACK: the run-level outputs each of the kit's four steps produced (once it has succeeded)."""
-    if str(step.get("state")) != SUCCEEDED:
-        return {}
-    return {k: run_outputs[k] for k in _FALLBACK_OUTPUTS.get(step["name"], ()) if run_outputs.get(k)}
-
-
-def fallback_edges(step: dict[str, Any], all_names: list[str]) -> list[str]:
-    """FALLBACK: the tasks ``step`` runs after, for the kit's four known steps (no spec edges yet)."""
-    return [d for d in _FALLBACK_EDGES.get(step["name"], []) if d in all_names]
-
-
-def fallback_kind(step: dict[str, Any]) -> str | None:
-    """FALLBACK: the SageMaker resource kind of one of the kit's four known steps."""
-    return _FALLBACK_KINDS.get(step["name"])
-# -- end of FALLBACK ---------------------------------------------------------------------------------
 
 
 def _depends_on(step: dict[str, Any], names: list[str]) -> list[str]:
-    deps = step.get("depends_on")
-    if isinstance(deps, list):
-        return [str(d) for d in deps if d in names and d != step["name"]]
-    return fallback_edges(step, names)
-
-
-def _kind(step: dict[str, Any]) -> str | None:
-    if "kind" in step:
-        return step.get("kind")
-    return fallback_kind(step)
+    """The graph's edges, from the run's own pipeline spec (only to tasks that exist)."""
+    return [str(d) for d in step.get("depends_on") or [] if d in names and d != step["name"]]
 
 
 def _duration(start: float | None, end: float | None, now: float) -> float | None:
@@ -82,10 +32,9 @@ def _duration(start: float | None, end: float | None, now: float) -> float | Non
     return max(0.0, (end or now) - start)
 
 
-def task_view(step: dict[str, Any], names: list[str], now: float,
-              run_outputs: dict[str, Any] | None = None) -> dict[str, Any]:
+def task_view(step: dict[str, Any], names: list[str], now: float) -> dict[str, Any]:
     """One task as the page draws it (node) and details it (side panel)."""
-    kind = _kind(step)
+    kind = step.get("kind")
     state = str(step.get("state") or PENDING).lower()
     resource = None
     if kind and step.get("job_name"):
@@ -107,8 +56,7 @@ def task_view(step: dict[str, Any], names: list[str], now: float,
         "phases": step.get("phases") or [],
         "metrics": step.get("metrics") or {},
         "inputs": step.get("inputs") or {},
-        "outputs": step["outputs"] if isinstance(step.get("outputs"), dict) else fallback_outputs(
-            step, run_outputs or {}),
+        "outputs": step.get("outputs") or {},
         "has_own_log": bool(step.get("log_path")),
         "cloudwatch": kind in ("training_job", "transform_job", "endpoint"),
     }
@@ -156,9 +104,9 @@ def headline(state: str, tasks: list[dict[str, Any]], error: str | None) -> dict
 
 def experiment_of(run: dict[str, Any]) -> dict[str, Any] | None:
     """The run's KFP experiment (id, name) when it has one."""
-    exp = run.get("experiment")
-    if isinstance(exp, dict) and exp.get("id"):
-        return {"id": exp["id"], "name": exp.get("name") or exp["id"]}
+    if run.get("experiment_id"):
+        name = run.get("experiment")
+        return {"id": run["experiment_id"], "name": name if isinstance(name, str) and name else None}
     link = (run.get("links") or {}).get("experiment")
     m = _EXPERIMENT_LINK.search(link or "")
     if m:
@@ -171,7 +119,7 @@ def run_view(run: dict[str, Any], now: float | None = None) -> dict[str, Any]:
     now = time.time() if now is None else now
     steps = list(run.get("steps") or [])
     names = [s["name"] for s in steps]
-    tasks = [task_view(s, names, now, run.get("outputs") or {}) for s in steps]
+    tasks = [task_view(s, names, now) for s in steps]
     state = str(run.get("state") or PENDING).lower()
     return {
         "run_id": run["run_id"],

@@ -132,7 +132,7 @@ export function summary(model: EndpointsModel, trans: Trans): { text: string; ti
   const title = [
     trans.__(
       'Endpoints created by kfsm_lab on %1 (%2). Click to review or delete them.',
-      data.target,
+      local ? trans.__('the local cloud') : trans.__('AWS'),
       data.region
     ),
     local
@@ -243,7 +243,12 @@ export class EndpointsPanel extends Widget {
       el(
         'p',
         'kfsm-lab-target',
-        trans.__('Target: %1, region %2. Live endpoints: %3.', data.target, data.region, data.count)
+        trans.__(
+          'Target: %1, region %2. Live endpoints: %3.',
+          local ? trans.__('local') : trans.__('AWS'),
+          data.region,
+          data.count
+        )
       )
     );
     if (local) {

@@ -4,6 +4,8 @@ import { Widget } from '@lumino/widgets';
 import { el } from './format';
 import { formatDuration, stateLabel, Trans } from './i18n';
 import { describeError, requestAPI } from './request';
+import { routeOfLink } from './runpage/router';
+import { PageConfig } from '@jupyterlab/coreutils';
 
 /** A step of a run, as kfsm_lab.pipeline.list_runs reports it. */
 export interface IRunStep {
@@ -237,7 +239,9 @@ export class RunsPanel extends Widget {
     page.dataset.focusKey = `page-${run.run_id}`;
     page.addEventListener('click', () => this._actions.openRun(run.run_id));
     actions.appendChild(page);
-    for (const link of linksOf(run)) {
+    // Links to this server's own run page are the Run page button already (the local target's KFP links).
+    const own = (url: string) => routeOfLink(url, PageConfig.getBaseUrl()) !== null;
+    for (const link of linksOf(run).filter(l => !own(l.url))) {
       const label =
         link.label === 'run'
           ? trans.__('KFP run')

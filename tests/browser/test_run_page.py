@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 from server.runs_fixtures import finished_run, ready_settings
 
-from kfsm_lab.pipeline.names import STEP_DEPLOY, STEP_MODEL, STEP_TRAIN, STEP_TRANSFORM, STEPS
+from kfsm_lab.names import STEP_DEPLOY, STEP_MODEL, STEP_TRAIN, STEP_TRANSFORM, STEPS
 
 from .conftest import requires_chromium
 from .labpage import LabPage
@@ -192,3 +192,28 @@ def test_link_in_a_new_tab_shows_the_same_page_dark(lab: LabPage, lab_server: di
     expect(tab.locator(".kfsm-lab-headline")).to_contain_text("There is no pipeline run no-such-run-1234")
     tab.screenshot(path=str(lab.artifacts / f"{lab.test_name}-unknown-run.png"))
     tab.close()
+
+
+def test_edited_five_task_pipeline_shows_five_nodes(lab: LabPage, ready: Any):
+    """The page draws whatever pipeline ran: the kit's four steps plus the user's own evaluation step."""
+    from pipeline.user_pipelines import mnist_with_evaluation
+
+    from kfsm_lab.pipeline import start_run
+
+    handle = start_run(ready, pipeline=mnist_with_evaluation).wait(timeout=240)
+    assert handle.state == "succeeded", handle.error
+    lab.side_tab("kfsm-lab-runs").click()
+    lab.page.locator(f".kfsm-lab-run[data-run-id='{handle.run_id}'] .kfsm-lab-run-id").click()
+    page = RunPageView(lab.page)
+    expect(page.nodes).to_have_count(5, timeout=20_000)
+    evaluate, transform = page.node("evaluate"), page.node(STEP_TRANSFORM)
+    expect(evaluate).to_have_attribute("data-state", "succeeded")
+    # laid out top-down: the evaluation step sits below the step it runs after
+    assert evaluate.bounding_box()["y"] > transform.bounding_box()["y"] + 40
+    evaluate.click()
+    expect(page.log).to_contain_text("predictions in s3://", timeout=20_000)
+    expect(page.root.locator(".kfsm-lab-segmented")).to_have_count(0)  # no CloudWatch for a plain component
+    page.tab("Details").click()
+    expect(page.root.locator(".kfsm-lab-details")).to_contain_text("This task creates no SageMaker resource.")
+    expect(page.root.locator(".kfsm-lab-details")).to_contain_text(STEP_TRANSFORM)  # Runs after
+    lab.screenshot("five-tasks")

@@ -17,6 +17,7 @@ CATALOGUE = ROOT / "kfsm_lab" / "locale" / "ja_JP" / "LC_MESSAGES" / "kfsm_lab.j
 #: Names that stay as they are in Japanese (products, services, formats).
 PROPER_NAMES = ("SageMaker", "Kubeflow Pipelines", "Kubeflow", "CloudWatch", "JupyterLab", "Jupyter", "kfsm_lab",
                 "KFP", "AWS", "ARN", "S3", "ID")
+PLURALS: set[str] = set()
 _CALL = re.compile(r"""\.(__|_n)\(\s*'((?:[^'\\]|\\.)*)'(?:\s*,\s*'((?:[^'\\]|\\.)*)')?""", re.S)
 
 
@@ -48,6 +49,8 @@ def _msgids() -> set[str]:
     for source in (EXT / "src").rglob("*.ts"):
         for m in _CALL.finditer(source.read_text()):
             found.add(m.group(2).replace("\\'", "'"))
+            if m.group(1) == "_n":
+                PLURALS.add(m.group(2).replace("\\'", "'"))
     return found
 
 
@@ -58,6 +61,8 @@ def test_every_string_of_the_extension_has_a_japanese_translation():
     assert len(ids) > 150
     missing = sorted(i for i in ids if i not in catalogue)
     assert not missing, f"not in {CATALOGUE.name}: {missing}"
+    # JupyterLab's gettext uses a plural entry only when it has more than one form
+    assert all(len(catalogue[p]) > 1 for p in PLURALS), [p for p in PLURALS if len(catalogue[p]) < 2]
     for msgid, value in catalogue.items():
         if not msgid:
             continue

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from kfsm_lab.pipeline.names import STEP_DEPLOY, STEP_MODEL, STEP_TRAIN, STEP_TRANSFORM, STEPS
+from kfsm_lab.names import STEP_DEPLOY, STEP_MODEL, STEP_TRAIN, STEP_TRANSFORM, STEPS
 
 from .conftest import body
 from .runs_fixtures import finished_run, ready_settings
@@ -138,10 +138,13 @@ async def test_s3_objects_of_kit_buckets_only(jp_fetch, done, ready, local_clien
 
 
 async def test_experiments_list_runs_with_endpoint_state(jp_fetch, done, failed):
+    view = body(await jp_fetch("kfsm-lab", "runs", done.run_id))
+    exp = view["experiment"]
+    assert exp and exp["id"] and exp["name"]
     listing = body(await jp_fetch("kfsm-lab", "experiments"))["experiments"]
-    group = next(e for e in listing if e["id"] == "default")
-    assert group["runs"] >= 2
-    detail = body(await jp_fetch("kfsm-lab", "experiments", "default"))
+    group = next(e for e in listing if e["id"] == exp["id"])
+    assert group["runs"] >= 2 and group["name"] == exp["name"]
+    detail = body(await jp_fetch("kfsm-lab", "experiments", exp["id"]))
     rows = {r["run_id"]: r for r in detail["runs"]}
     assert rows[done.run_id]["endpoint_state"] == "live"
     assert "feature_dim" in detail["differing_parameters"]

@@ -241,7 +241,11 @@ export class RunPage extends Widget {
     const links = el('span', 'kfsm-lab-runpage-links');
     if (view.experiment) {
       const exp = view.experiment;
-      const a = el('a', 'kfsm-lab-link', trans.__('Experiment'));
+      const a = el(
+        'a',
+        'kfsm-lab-link',
+        exp.name ? trans.__('Experiment %1', exp.name) : trans.__('Experiment')
+      );
       a.href = `#/experiments/details/${encodeURIComponent(exp.id)}`;
       a.addEventListener('click', ev => {
         ev.preventDefault();
