@@ -139,10 +139,9 @@ def test_contrast_of_extension_text_is_aa_in_both_themes(lab: LabPage, lab_serve
         expect(lab.page.locator(f".kfsm-lab-run[data-run-id='{done.run_id}']")).to_be_visible(timeout=20_000)
         guard.click()
         expect(lab.page.locator(".kfsm-lab-endpoint-row").first).to_be_visible(timeout=20_000)
-        checks = contrast(lab.page, UI_TEXT + [".kfsm-lab-runs-panel .kfsm-lab-step-name",
-                                               ".kfsm-lab-runs-panel .kfsm-lab-run-id",
-                                               ".kfsm-lab-endpoints-panel td", ".kfsm-lab-message",
-                                               ".kfsm-lab-error"])
+        checks = contrast(lab.page, [*UI_TEXT, ".kfsm-lab-runs-panel .kfsm-lab-step-name",
+                                     ".kfsm-lab-runs-panel .kfsm-lab-run-id", ".kfsm-lab-endpoints-panel td",
+                                     ".kfsm-lab-message", ".kfsm-lab-error"])
         assert any(c["selector"] == ".kfsm-lab-costguard" for c in checks)
         low = [c for c in checks if c["ratio"] < 4.5]
         assert not low, low
