@@ -205,8 +205,13 @@ class TaskResourceHandler(RunBase):
 
 
 class RunActionHandler(RunBase):
+    ACTIONS = ("terminate", "rerun")
+
     @tornado.web.authenticated
     async def post(self, run_id: str, action: str) -> None:
+        if action not in self.ACTIONS:
+            self.reply_error(NotFoundError(f"runs have no action {action!r}", "POST …/terminate or …/rerun"))
+            return
         found = await self.view(run_id, max_age=0)
         if found is None:
             return
@@ -317,7 +322,7 @@ def routes(base: str) -> list[tuple[str, Any]]:
         (join(base, "runs", run, "events"), RunEventsHandler),
         (join(base, "runs", run, "tasks", task, "log"), TaskLogHandler),
         (join(base, "runs", run, "tasks", task, "resource"), TaskResourceHandler),
-        (join(base, "runs", run, "(terminate|rerun)"), RunActionHandler),
+        (join(base, "runs", run, r"([a-z-]{1,32})"), RunActionHandler),
         (join(base, "experiments"), ExperimentsHandler),
         (join(base, "experiments", r"([A-Za-z0-9][A-Za-z0-9_-]{0,63})"), ExperimentsHandler),
         (join(base, "s3"), S3ObjectHandler),

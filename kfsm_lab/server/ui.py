@@ -47,7 +47,17 @@ def ui_path(base_url: str) -> str:
     return url_path_join(base_url, "kfsm-lab", "ui").rstrip("/")
 
 
-class UiPageHandler(JupyterHandler):
+class _UiHandler(JupyterHandler):
+    """A browser without a login is sent to the login page; anything else without one gets a plain 403."""
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        wants_page = "text/html" in self.request.headers.get("Accept", "") and self.request.method == "GET"
+        await super().prepare(_redirect_to_login=wants_page and self.redirects_to_login)
+
+    redirects_to_login = True
+
+
+class UiPageHandler(_UiHandler):
     """The standalone page (HTML); its data comes from the authenticated JSON routes."""
 
     @tornado.web.authenticated
@@ -70,7 +80,7 @@ class UiPageHandler(JupyterHandler):
         self.finish(page)
 
 
-class UiRedirectHandler(JupyterHandler):
+class UiRedirectHandler(_UiHandler):
     """``…/ui`` → ``…/ui/`` (the browser keeps the ``#/runs/details/…`` fragment)."""
 
     @tornado.web.authenticated
@@ -78,8 +88,10 @@ class UiRedirectHandler(JupyterHandler):
         self.redirect(url_path_join(self.settings["base_url"], "kfsm-lab", "ui") + "/")
 
 
-class UiStaticHandler(JupyterHandler):
+class UiStaticHandler(_UiHandler):
     """The page's script and styles (only files of the built bundle; no path outside it)."""
+
+    redirects_to_login = False
 
     @tornado.web.authenticated
     def get(self, name: str) -> None:

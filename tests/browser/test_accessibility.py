@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 from server.endpoint_factory import clients, make_endpoint, unique
-from server.runs_fixtures import finished_run, ready_settings
+from server.runs_fixtures import RUNS_REGION, finished_run, ready_settings
 
 from kfsm_lab.names import STEP_TRAIN, STEPS
 
@@ -39,7 +40,7 @@ UI_TEXT = [".kfsm-lab-runs-panel h2", ".kfsm-lab-runs-panel button", ".kfsm-lab-
 
 @pytest.fixture(scope="module")
 def ready(lab_server: dict[str, Any]) -> Any:
-    return ready_settings(lab_server["region"])
+    return ready_settings(RUNS_REGION)  # the runs' endpoints stay out of what the cost guard tests count
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +48,22 @@ def done(ready: Any) -> Any:
     handle = finished_run(ready)
     assert handle.state == "succeeded", handle.error
     return handle
+
+
+@pytest.fixture
+def endpoint(lab_server: dict[str, Any], local_cloud: Any) -> Iterator[tuple[Any, str]]:
+    """A kit endpoint in the lab's region for the cost guard to show; deleted afterwards."""
+    cloud = clients(local_cloud.endpoint_url, local_cloud.access_key_id, local_cloud.secret_access_key,
+                    lab_server["region"])
+    made = make_endpoint(cloud, unique("kfsm-a11y"))
+    try:
+        yield cloud, made["endpoint"]
+    finally:
+        from botocore.exceptions import ClientError
+
+        with contextlib.suppress(ClientError):  # a test may have deleted it already
+            cloud.sagemaker.delete_endpoint(EndpointName=made["endpoint"])
+            cloud.sagemaker.delete_endpoint_config(EndpointConfigName=made["config"])
 
 
 @pytest.fixture
@@ -62,6 +79,7 @@ def _english_words(texts: list[str], data: set[str]) -> list[str]:
     found = []
     for text in texts:
         text = re.sub(r"kfsm-[A-Za-z0-9-]+", " ", text)  # names of the kit's SageMaker resources
+        text = re.sub(r"\b\d{6}-\d{6}-[0-9a-f]{4}\b|\b[0-9a-f]{8}-[0-9a-f-]{27}\b", " ", text)  # run ids
         for token in sorted(data, key=len, reverse=True):
             text = re.sub(rf"(?<![\w-]){re.escape(token)}(?![\w-])", " ", text)
         text = re.sub(r"`[^`]*`", " ", text)  # commands to type stay as they are
@@ -77,12 +95,13 @@ def _texts(lab: LabPage) -> list[str]:
         ".map(e => (e.innerText || e.placeholder || '') + ' ' + (e.getAttribute('aria-label') || '')))", UI_TEXT)
 
 
-def test_japanese_lab_shows_no_english_in_the_extension(lab: LabPage, done: Any, japanese: None):
+def test_japanese_lab_shows_no_english_in_the_extension(lab: LabPage, done: Any, endpoint: tuple[Any, str],
+                                                        japanese: None):
     lab.page.goto(lab.server["url"])
     expect(lab.page.locator(".jp-Launcher")).to_be_visible(timeout=90_000)
     expect(lab.page.locator(".jp-Launcher")).to_contain_text("コンソール")  # the Lab itself is in Japanese
     # data, not UI strings: ids, task, resource, parameter and output names
-    data = {done.run_id, done.outputs["endpoint_name"], *STEPS, *(s["job_name"] or "" for s in done.steps),
+    data = {done.run_id, *STEPS, *(s["job_name"] or "" for s in done.steps),
             *done.parameters, *(k for s in done.steps for k in (s.get("outputs") or {})),
             *(k for s in done.steps for k in (s.get("inputs") or {}))} - {""}
     guard = lab.status_item(".kfsm-lab-costguard")
@@ -124,10 +143,7 @@ def test_japanese_lab_shows_no_english_in_the_extension(lab: LabPage, done: Any,
 
 @pytest.mark.parametrize("theme", ["JupyterLab Light", "JupyterLab Dark"])
 def test_contrast_of_extension_text_is_aa_in_both_themes(lab: LabPage, lab_server: dict[str, Any], done: Any,
-                                                         local_cloud: Any, theme: str):
-    cloud = clients(local_cloud.endpoint_url, local_cloud.access_key_id, local_cloud.secret_access_key,
-                    lab_server["region"])
-    make_endpoint(cloud, unique("kfsm-aa"))
+                                                         endpoint: tuple[Any, str], theme: str):
     put_lab_setting(lab_server, THEMES, {"theme": theme})
     try:
         lab.page.goto(lab.server["url"])
@@ -150,11 +166,8 @@ def test_contrast_of_extension_text_is_aa_in_both_themes(lab: LabPage, lab_serve
         put_lab_setting(lab_server, THEMES, {"theme": "JupyterLab Light"})
 
 
-def test_keyboard_only_walk_through_run_page_and_cost_guard(lab: LabPage, done: Any, lab_server: dict[str, Any],
-                                                            local_cloud: Any):
-    cloud = clients(local_cloud.endpoint_url, local_cloud.access_key_id, local_cloud.secret_access_key,
-                    lab_server["region"])
-    name = make_endpoint(cloud, unique("kfsm-kb"))["endpoint"]
+def test_keyboard_only_walk_through_run_page_and_cost_guard(lab: LabPage, done: Any, endpoint: tuple[Any, str]):
+    cloud, name = endpoint
     keys = lab.page.keyboard
     lab.run_command("Open run…")  # the palette is reached with Ctrl+Shift+C and Enter
     keys.type(done.run_id)

@@ -7,6 +7,9 @@ from typing import Any
 
 from kfsm_lab.config import load_settings
 
+#: Browser tests run their pipelines here, away from the region whose endpoints the cost guard counts.
+RUNS_REGION = "eu-west-1"
+
 
 def ready_settings(region: str = "us-west-2") -> Any:
     """Local settings after the real setup step (role, pipeline user + key, bucket, data), names of their own."""

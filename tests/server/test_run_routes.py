@@ -210,7 +210,13 @@ async def test_standalone_page_is_served_and_needs_a_login(jp_fetch, jp_base_url
     assert '<script id="jupyter-config-data"' in html and "runpage.js" in html
     js = await jp_fetch("kfsm-lab", "ui", "static", "runpage.js")
     assert len(js.body) > 10_000
-    anon = await http_server_client.fetch(f"{jp_base_url}kfsm-lab/ui/", follow_redirects=False, raise_error=False)
-    assert anon.code == 302 and "login" in anon.headers["Location"]
+    anon = await http_server_client.fetch(f"{jp_base_url}kfsm-lab/ui/", follow_redirects=False, raise_error=False,
+                                          headers={"Accept": "text/html,*/*"})
+    assert anon.code == 302 and "login" in anon.headers["Location"]  # a browser goes to the login page
+    anon = await http_server_client.fetch(f"{jp_base_url}kfsm-lab/ui/", raise_error=False)
+    assert anon.code == 403  # anything else is refused
+    anon = await http_server_client.fetch(f"{jp_base_url}kfsm-lab/ui/static/runpage.js", raise_error=False,
+                                          headers={"Accept": "text/html,*/*"})
+    assert anon.code == 403
     anon = await http_server_client.fetch(f"{jp_base_url}kfsm-lab/runs/x", raise_error=False)
     assert anon.code == 403
