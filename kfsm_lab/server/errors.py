@@ -38,11 +38,25 @@ def status_for(err: KfsmError) -> int:
         return 400
     if isinstance(err, CredentialsError):
         return 503
+    kfp = _kfp_status(err)
+    if kfp is not None:
+        return kfp
     if isinstance(err, AwsAccessError):
         if err.code == "ValidationException" and "could not find" in err.message.lower():
             return 404
         return _AWS_STATUS.get(err.code or "", 502)
     return 500
+
+
+def _kfp_status(err: KfsmError) -> int | None:
+    """A Kubeflow Pipelines API that refused the token is 403 (the user's move); one that is unreachable, 502."""
+    from ..pipeline.kfp_client import KfpAuthError, KfpError
+
+    if isinstance(err, KfpAuthError):
+        return 403
+    if isinstance(err, KfpError):  # unreachable, a 1.x backend, or an API error
+        return 502
+    return None
 
 
 def is_not_found(exc: BaseException) -> bool:
