@@ -32,6 +32,7 @@ _LAZY = {
     "start_run": "kfsm_lab.pipeline",
     "attach": "kfsm_lab.pipeline",
     "list_runs": "kfsm_lab.pipeline",
+    "open_run": "kfsm_lab.runpage",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -223,7 +223,11 @@ class NotebookOpenHandler(KfsmHandler):
 
 def setup_handlers(web_app: Any, config: KfsmLab) -> None:
     """Register the routes under ``<base_url>/kfsm-lab/``."""
+    from . import run_handlers, ui
+    from .watch import RunWatches
+
     web_app.settings[SETTINGS_KEY] = {"config": config, "cache": _ClientCache()}
+    web_app.settings[run_handlers.WATCHES_KEY] = RunWatches()
     base = url_path_join(web_app.settings["base_url"], NAMESPACE)
     web_app.add_handlers(".*$", [
         (url_path_join(base, "version"), VersionHandler),
@@ -231,4 +235,6 @@ def setup_handlers(web_app: Any, config: KfsmLab) -> None:
         (url_path_join(base, "endpoints", r"([^/]+)"), EndpointHandler),
         (url_path_join(base, "runs"), RunsHandler),
         (url_path_join(base, "notebooks", "open"), NotebookOpenHandler),
+        *run_handlers.routes(base),
+        *ui.routes(base),
     ])

@@ -1,9 +1,9 @@
-import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
-import { el, formatAge, formatHourly } from './format';
+import { el, formatHourly } from './format';
+import { formatDuration, Trans } from './i18n';
 import { describeError, KfsmApiError, requestAPI } from './request';
 
 /** One endpoint as GET /kfsm-lab/endpoints lists it. */
@@ -70,9 +70,7 @@ export class EndpointsModel {
   /** Ask the server; `fresh` skips its short cache (after a delete, or the Refresh button). */
   async refresh(fresh = true): Promise<void> {
     try {
-      this._data = await requestAPI<IEndpointList>(
-        fresh ? 'endpoints?fresh=1' : 'endpoints'
-      );
+      this._data = await requestAPI<IEndpointList>(fresh ? 'endpoints?fresh=1' : 'endpoints');
       this._error = null;
       this._serverMissing = false;
     } catch (err) {
@@ -104,31 +102,43 @@ export class EndpointsModel {
   private _changed = new Signal<this, void>(this);
 }
 
-/** "3 endpoints · ~$0.35/h est." for the status bar. */
-export function summary(model: EndpointsModel): { text: string; title: string } {
+/** "3 SageMaker endpoints live · ~$0.35/h est." for the status bar (no price on the local cloud). */
+export function summary(model: EndpointsModel, trans: Trans): { text: string; title: string } {
   const data = model.data;
   if (model.serverMissing) {
     return {
-      text: 'kfsm_lab: server extension missing',
-      title: 'The kfsm_lab server extension is not enabled: run `jupyter server extension enable kfsm_lab` and restart.'
+      text: trans.__('kfsm_lab: server extension missing'),
+      title: trans.__(
+        'The kfsm_lab server extension is not enabled: run `jupyter server extension enable kfsm_lab` and restart.'
+      )
     };
   }
   if (!data) {
     return model.error
-      ? { text: 'SageMaker endpoints: ?', title: model.error }
-      : { text: 'SageMaker endpoints: …', title: 'Checking…' };
+      ? { text: trans.__('SageMaker endpoints: ?'), title: model.error }
+      : { text: trans.__('SageMaker endpoints: …'), title: trans.__('Checking…') };
   }
-  const noun = data.count === 1 ? 'endpoint' : 'endpoints';
-  let text = `${data.count} SageMaker ${noun} live`;
-  if (data.count > 0) {
-    const cost = formatHourly(data.cost.hourly_usd);
-    text += ` · ~${cost}${data.cost.complete ? '' : '+'} est.`;
+  let text = trans._n('%1 SageMaker endpoint live', '%1 SageMaker endpoints live', data.count);
+  const local = data.target === 'local';
+  if (data.count > 0 && local) {
+    text += trans.__(' · local, no cost');
+  } else if (data.count > 0) {
+    text += trans.__(
+      ' · ~%1%2 est.',
+      formatHourly(data.cost.hourly_usd),
+      data.cost.complete ? '' : '+'
+    );
   }
   const title = [
-    `Endpoints created by kfsm_lab on ${data.target} (${data.region}). Click to review or delete them.`,
-    `Cost is an estimate from ${data.cost.source}, as of ${data.cost.as_of}.`,
-    data.cost.note ?? '',
-    model.error ? `Last check failed: ${model.error}` : ''
+    trans.__(
+      'Endpoints created by kfsm_lab on %1 (%2). Click to review or delete them.',
+      local ? trans.__('the local cloud') : trans.__('AWS'),
+      data.region
+    ),
+    local
+      ? trans.__('Endpoints on the local cloud cost nothing.')
+      : trans.__('Cost is an estimate from %1, as of %2.', data.cost.source, data.cost.as_of),
+    model.error ? trans.__('Last check failed: %1', model.error) : ''
   ]
     .filter(Boolean)
     .join('\n');
@@ -139,16 +149,19 @@ export function summary(model: EndpointsModel): { text: string; title: string } 
 export class CostGuardStatus extends Widget {
   constructor(
     private readonly _model: EndpointsModel,
+    private readonly _trans: Trans,
     onClick: () => void
   ) {
     super();
     this.addClass('kfsm-lab-costguard');
+    this.node.setAttribute('aria-live', 'polite');
     this.addClass('jp-StatusBar-TextItem');
     this.node.setAttribute('role', 'button');
     this.node.tabIndex = 0;
     this.node.addEventListener('click', onClick);
     this.node.addEventListener('keydown', ev => {
       if (ev.key === 'Enter' || ev.key === ' ') {
+        ev.preventDefault();
         onClick();
       }
     });
@@ -157,21 +170,26 @@ export class CostGuardStatus extends Widget {
   }
 
   private _render(): void {
-    const { text, title } = summary(this._model);
+    const { text, title } = summary(this._model, this._trans);
     this.node.textContent = text;
     this.node.title = title;
-    const live = (this._model.data?.count ?? 0) > 0;
-    this.toggleClass('kfsm-lab-costguard-live', live);
+    this.node.setAttribute('aria-label', `${text}. ${title}`);
+    const data = this._model.data;
+    this.toggleClass('kfsm-lab-costguard-live', (data?.count ?? 0) > 0 && data?.target !== 'local');
   }
 }
 
 /** The panel: every kit endpoint with a Delete button behind a confirmation. */
 export class EndpointsPanel extends Widget {
-  constructor(private readonly _model: EndpointsModel) {
+  constructor(
+    private readonly _model: EndpointsModel,
+    private readonly _trans: Trans,
+    private readonly _confirm: (title: string, body: string, accept: string) => Promise<boolean>
+  ) {
     super();
     this.addClass('kfsm-lab-endpoints-panel');
     this.id = 'kfsm-lab-endpoints';
-    this.title.label = 'SageMaker endpoints';
+    this.title.label = _trans.__('SageMaker endpoints');
     this.title.closable = true;
     _model.changed.connect(this._render, this);
     this._render();
@@ -182,55 +200,106 @@ export class EndpointsPanel extends Widget {
   }
 
   private _render(): void {
+    const trans = this._trans;
     const model = this._model;
     const data = model.data;
     const root = this.node;
+    const focusedEndpoint = (document.activeElement as HTMLElement | null)?.closest?.('tr')?.dataset
+      ?.endpoint;
+    const focusedRefresh = document.activeElement?.classList.contains('kfsm-lab-refresh');
     root.replaceChildren();
 
     const header = el('div', 'kfsm-lab-panel-header');
-    header.appendChild(el('h2', '', 'SageMaker endpoints created by kfsm_lab'));
-    const refresh = el('button', 'jp-Button jp-mod-styled kfsm-lab-refresh', 'Refresh');
+    header.appendChild(el('h2', '', trans.__('SageMaker endpoints created by kfsm_lab')));
+    const refresh = el(
+      'button',
+      'jp-Button jp-mod-styled kfsm-lab-btn kfsm-lab-refresh',
+      trans.__('Refresh')
+    );
+    refresh.type = 'button';
     refresh.addEventListener('click', () => void model.refresh(true));
     header.appendChild(refresh);
     root.appendChild(header);
 
+    const status = el('div', 'kfsm-lab-live-region');
+    status.setAttribute('role', 'status');
+    status.setAttribute('aria-live', 'polite');
     if (model.error) {
-      root.appendChild(el('div', 'kfsm-lab-error', model.error));
+      status.appendChild(el('div', 'kfsm-lab-error', model.error));
     }
     if (this._message) {
-      root.appendChild(el('div', 'kfsm-lab-message', this._message));
+      status.appendChild(el('div', 'kfsm-lab-message', this._message));
+    }
+    root.appendChild(status);
+    if (focusedRefresh) {
+      refresh.focus();
     }
     if (!data) {
-      root.appendChild(el('p', 'kfsm-lab-muted', model.error ? '' : 'Loading…'));
+      root.appendChild(el('p', 'kfsm-lab-muted', model.error ? '' : trans.__('Loading…')));
       return;
     }
+    const local = data.target === 'local';
     root.appendChild(
       el(
         'p',
         'kfsm-lab-target',
-        `Target: ${data.target}, region ${data.region}. Live endpoints: ${data.count}.`
+        trans.__(
+          'Target: %1, region %2. Live endpoints: %3.',
+          local ? trans.__('local') : trans.__('AWS'),
+          data.region,
+          data.count
+        )
       )
     );
-    const cost = el('p', 'kfsm-lab-cost');
-    cost.textContent =
-      `Estimated cost: ~${formatHourly(data.cost.hourly_usd) || '$0/h'}` +
-      (data.cost.complete
+    if (local) {
+      root.appendChild(
+        el('p', 'kfsm-lab-cost', trans.__('Endpoints on the local cloud cost nothing.'))
+      );
+    } else {
+      const extra = data.cost.complete
         ? ''
-        : ` plus ${data.cost.unpriced_instance_types.join(', ')} (no price data)`) +
-      ` — an estimate from ${data.cost.source}, as of ${data.cost.as_of}.`;
-    root.appendChild(cost);
-    if (data.cost.note || data.note) {
-      root.appendChild(el('p', 'kfsm-lab-muted', data.note ?? data.cost.note));
+        : trans.__(' plus %1 (no price data)', data.cost.unpriced_instance_types.join(', '));
+      root.appendChild(
+        el(
+          'p',
+          'kfsm-lab-cost',
+          trans.__(
+            'Estimated cost: ~%1%2 — an estimate from %3, as of %4.',
+            formatHourly(data.cost.hourly_usd) || '$0/h',
+            extra,
+            data.cost.source,
+            data.cost.as_of
+          )
+        )
+      );
+    }
+    if (data.note) {
+      root.appendChild(
+        el(
+          'p',
+          'kfsm-lab-muted',
+          trans.__('The local cloud is not running, so no endpoint is live.')
+        )
+      );
     }
     if (data.endpoints.length === 0) {
       root.appendChild(
-        el('p', 'kfsm-lab-empty', 'No endpoint created by kfsm_lab is running. Nothing is billing.')
+        el(
+          'p',
+          'kfsm-lab-empty',
+          trans.__('No endpoint created by kfsm_lab is running. Nothing is billing.')
+        )
       );
       return;
     }
     const table = el('table', 'kfsm-lab-table');
     const head = el('tr');
-    for (const h of ['Name', 'Instance type', 'Status', 'Age', 'Est. cost', '']) {
+    const cols = [trans.__('Name'), trans.__('Instance type'), trans.__('Status'), trans.__('Age')];
+    if (!local) {
+      cols.push(trans.__('Est. cost'));
+    }
+    cols.push(trans.__('Action'));
+    for (const h of cols) {
       head.appendChild(el('th', '', h));
     }
     table.appendChild(el('thead')).appendChild(head);
@@ -246,43 +315,67 @@ export class EndpointsPanel extends Widget {
           `${ep.instance_type ?? '—'}${ep.instance_count > 1 ? ` × ${ep.instance_count}` : ''}`
         )
       );
-      const status = el('td', `kfsm-lab-status kfsm-lab-status-${ep.status.toLowerCase()}`, ep.status);
+      const status = el(
+        'td',
+        `kfsm-lab-status kfsm-lab-status-${ep.status.toLowerCase()}`,
+        ep.status
+      );
       if (ep.failure_reason) {
         status.title = ep.failure_reason;
       }
       row.appendChild(status);
-      row.appendChild(el('td', '', formatAge(ep.age_seconds)));
-      row.appendChild(el('td', '', formatHourly(ep.hourly_usd) || 'no price data'));
+      row.appendChild(el('td', '', formatDuration(trans, ep.age_seconds)));
+      if (!local) {
+        row.appendChild(el('td', '', formatHourly(ep.hourly_usd) || trans.__('no price data')));
+      }
       const cell = el('td');
-      const del = el('button', 'jp-Button jp-mod-styled jp-mod-warn kfsm-lab-delete', 'Delete');
+      const del = el(
+        'button',
+        'jp-Button jp-mod-styled jp-mod-warn kfsm-lab-btn kfsm-lab-delete',
+        trans.__('Delete')
+      );
+      del.type = 'button';
+      del.setAttribute('aria-label', trans.__('Delete %1', ep.name));
       del.disabled = ep.status === 'Deleting';
       del.addEventListener('click', () => void this._confirmDelete(ep));
       cell.appendChild(del);
       row.appendChild(cell);
       body.appendChild(row);
+      if (focusedEndpoint === ep.name) {
+        del.focus();
+      }
     }
     table.appendChild(body);
     root.appendChild(table);
   }
 
   private async _confirmDelete(ep: IEndpoint): Promise<void> {
-    const result = await showDialog({
-      title: `Delete endpoint ${ep.name}?`,
-      body:
-        `This deletes the SageMaker endpoint ${ep.name}` +
-        (ep.endpoint_config ? ` and its endpoint config ${ep.endpoint_config}` : '') +
-        '. Anything still calling it will fail. The model and its artifact stay.',
-      buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete' })]
-    });
-    if (!result.button.accept) {
+    const trans = this._trans;
+    const body = ep.endpoint_config
+      ? trans.__(
+          'This deletes the SageMaker endpoint %1 and its endpoint config %2. Anything still calling it will fail. The model and its artifact stay.',
+          ep.name,
+          ep.endpoint_config
+        )
+      : trans.__(
+          'This deletes the SageMaker endpoint %1. Anything still calling it will fail. The model and its artifact stay.',
+          ep.name
+        );
+    const ok = await this._confirm(
+      trans.__('Delete endpoint %1?', ep.name),
+      body,
+      trans.__('Delete')
+    );
+    if (!ok) {
       return;
     }
     try {
       const done = await this._model.remove(ep.name);
-      this._message = `Deleted ${done.deleted}` +
-        (done.endpoint_config ? ` and endpoint config ${done.endpoint_config}.` : '.');
+      this._message = done.endpoint_config
+        ? trans.__('Deleted %1 and endpoint config %2.', done.deleted, done.endpoint_config)
+        : trans.__('Deleted %1.', done.deleted);
     } catch (err) {
-      this._message = `Could not delete ${ep.name}: ${describeError(err)}`;
+      this._message = trans.__('Could not delete %1: %2', ep.name, describeError(err));
     }
     this._render();
   }

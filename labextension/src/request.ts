@@ -32,10 +32,7 @@ export class KfsmApiError extends Error {
  * Call a route under `/kfsm-lab/`. Cookies and the XSRF token are handled by ServerConnection.
  * Network failures surface as ServerConnection.NetworkError; HTTP errors as KfsmApiError.
  */
-export async function requestAPI<T>(
-  endPoint: string,
-  init: RequestInit = {}
-): Promise<T> {
+export async function requestAPI<T>(endPoint: string, init: RequestInit = {}): Promise<T> {
   const settings = ServerConnection.makeSettings();
   const url = URLExt.join(settings.baseUrl, 'kfsm-lab', endPoint);
   const response = await ServerConnection.makeRequest(url, init, settings);
@@ -71,4 +68,43 @@ export function describeError(err: unknown): string {
     return err.message;
   }
   return String(err);
+}
+
+/** A text reply (a task log) with the kit's X-Kfsm-* headers. */
+export interface ITextReply {
+  text: string;
+  headers: Headers;
+}
+
+/** GET a text route under `/kfsm-lab/`; errors as for requestAPI. */
+export async function requestText(endPoint: string): Promise<ITextReply> {
+  const settings = ServerConnection.makeSettings();
+  const url = URLExt.join(settings.baseUrl, 'kfsm-lab', endPoint);
+  const response = await ServerConnection.makeRequest(url, {}, settings);
+  const text = await response.text();
+  if (!response.ok) {
+    let body: IKfsmErrorBody;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = {
+        error: 'HTTPError',
+        message: `${response.status} ${response.statusText}`,
+        hint: null
+      };
+    }
+    throw new KfsmApiError(response.status, body);
+  }
+  return { text, headers: response.headers };
+}
+
+/** The absolute URL of a route (for EventSource, downloads and links); adds the token when there is one. */
+export function routeUrl(endPoint: string, withToken = false): string {
+  const settings = ServerConnection.makeSettings();
+  const url = URLExt.join(settings.baseUrl, 'kfsm-lab', endPoint);
+  const token = settings.token;
+  if (!withToken || !token) {
+    return url;
+  }
+  return url + (url.includes('?') ? '&' : '?') + 'token=' + encodeURIComponent(token);
 }

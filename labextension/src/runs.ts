@@ -1,8 +1,11 @@
 import { Poll } from '@lumino/polling';
 import { Widget } from '@lumino/widgets';
 
-import { el, formatAge } from './format';
+import { el } from './format';
+import { formatDuration, stateLabel, Trans } from './i18n';
 import { describeError, requestAPI } from './request';
+import { routeOfLink } from './runpage/router';
+import { PageConfig } from '@jupyterlab/coreutils';
 
 /** A step of a run, as kfsm_lab.pipeline.list_runs reports it. */
 export interface IRunStep {
@@ -58,18 +61,22 @@ function createdSeconds(value: number | string | null): number | null {
   return isNaN(ms) ? null : (Date.now() - ms) / 1000;
 }
 
-const LINK_LABELS: { [key: string]: string } = {
-  run: 'KFP run',
-  experiment: 'KFP experiment'
-};
+export interface IRunsPanelActions {
+  openPredictions(run: IRun): void;
+  openRun(runId: string): void;
+  openExperiments(): void;
+}
 
 /** Left sidebar panel: recent pipeline runs with each step's state, refreshed while a run goes. */
 export class RunsPanel extends Widget {
-  constructor(private readonly _openPredictions: (run: IRun) => void) {
+  constructor(
+    private readonly _trans: Trans,
+    private readonly _actions: IRunsPanelActions
+  ) {
     super();
     this.id = 'kfsm-lab-runs';
     this.addClass('kfsm-lab-runs-panel');
-    this.title.caption = 'SageMaker pipeline runs';
+    this.title.caption = _trans.__('SageMaker pipeline runs');
     this._poll = new Poll({
       factory: () => this.refresh(),
       frequency: { interval: IDLE_MS, backoff: false },
@@ -108,48 +115,87 @@ export class RunsPanel extends Widget {
   }
 
   private _render(): void {
+    const trans = this._trans;
     const root = this.node;
+    const focused = document.activeElement as HTMLElement | null;
+    const focusKey = root.contains(focused) ? focused?.dataset.focusKey : undefined;
     root.replaceChildren();
     const header = el('div', 'kfsm-lab-panel-header');
-    header.appendChild(el('h2', '', 'Pipeline runs'));
-    const refresh = el('button', 'jp-Button jp-mod-styled kfsm-lab-refresh', 'Refresh');
+    header.appendChild(el('h2', '', trans.__('Pipeline runs')));
+    const buttons = el('div', 'kfsm-lab-header-buttons');
+    const experiments = el(
+      'button',
+      'jp-Button jp-mod-styled kfsm-lab-btn kfsm-lab-experiments',
+      trans.__('Experiments')
+    );
+    experiments.type = 'button';
+    experiments.dataset.focusKey = 'experiments';
+    experiments.addEventListener('click', () => this._actions.openExperiments());
+    const refresh = el(
+      'button',
+      'jp-Button jp-mod-styled kfsm-lab-btn kfsm-lab-refresh',
+      trans.__('Refresh')
+    );
+    refresh.type = 'button';
+    refresh.dataset.focusKey = 'refresh';
     refresh.addEventListener('click', () => void this.refresh());
-    header.appendChild(refresh);
+    buttons.append(experiments, refresh);
+    header.appendChild(buttons);
     root.appendChild(header);
     if (this._error) {
-      root.appendChild(el('div', 'kfsm-lab-error', this._error));
+      const err = el('div', 'kfsm-lab-error', this._error);
+      err.setAttribute('role', 'alert');
+      root.appendChild(err);
     }
     if (this._runs.length === 0) {
       root.appendChild(
         el(
           'p',
           'kfsm-lab-empty',
-          this._error ? '' : 'No pipeline run yet. Start one from the SageMaker Pipeline Lab notebook.'
+          this._error
+            ? ''
+            : trans.__('No pipeline run yet. Start one from the SageMaker Pipeline Lab notebook.')
         )
       );
-      return;
+    } else {
+      const list = el('ul', 'kfsm-lab-run-list');
+      for (const run of this._runs) {
+        list.appendChild(this._renderRun(run));
+      }
+      root.appendChild(list);
     }
-    const list = el('ul', 'kfsm-lab-run-list');
-    for (const run of this._runs) {
-      list.appendChild(this._renderRun(run));
+    if (focusKey) {
+      root.querySelector<HTMLElement>(`[data-focus-key="${CSS.escape(focusKey)}"]`)?.focus();
     }
-    root.appendChild(list);
   }
 
   private _renderRun(run: IRun): HTMLElement {
+    const trans = this._trans;
     const state = String(run.state ?? 'unknown').toLowerCase();
     const item = el('li', `kfsm-lab-run kfsm-lab-state-${state}`);
     item.dataset.runId = run.run_id;
     item.dataset.state = state;
     const head = el('div', 'kfsm-lab-run-head');
-    head.appendChild(el('span', 'kfsm-lab-run-id', run.run_id));
-    head.appendChild(el('span', `kfsm-lab-badge kfsm-lab-state-${state}`, state));
+    const open = el('button', 'kfsm-lab-run-id kfsm-lab-linkbutton', run.run_id);
+    open.type = 'button';
+    open.title = trans.__('Open the run page of %1', run.run_id);
+    open.setAttribute('aria-label', trans.__('Open run %1', run.run_id));
+    open.dataset.focusKey = `open-${run.run_id}`;
+    open.addEventListener('click', () => this._actions.openRun(run.run_id));
+    head.appendChild(open);
+    head.appendChild(
+      el('span', `kfsm-lab-badge kfsm-lab-state-${state}`, stateLabel(trans, state))
+    );
     item.appendChild(head);
     item.appendChild(
       el(
         'div',
         'kfsm-lab-muted',
-        `${run.target} · started ${formatAge(createdSeconds(run.created_at))} ago`
+        trans.__(
+          '%1 · started %2 ago',
+          run.target === 'local' ? trans.__('local') : trans.__('AWS'),
+          formatDuration(trans, createdSeconds(run.created_at))
+        )
       )
     );
     const steps = el('ol', 'kfsm-lab-steps');
@@ -163,36 +209,64 @@ export class RunsPanel extends Widget {
       // While a step runs, SageMaker's own words say more (Training, Uploading…); after, its state.
       const detail =
         stepState === 'running'
-          ? step.secondary_status || step.job_status || stepState
-          : stepState;
+          ? step.secondary_status || step.job_status || stateLabel(trans, stepState)
+          : stateLabel(trans, stepState);
       li.appendChild(el('span', 'kfsm-lab-step-state', detail));
-      if (step.job_name) {
-        li.title = step.job_name;
-      }
+      li.title = step.job_name ? `${step.name} — ${step.job_name}` : step.name;
       steps.appendChild(li);
       if (step.failure_reason) {
         steps.appendChild(el('li', 'kfsm-lab-error kfsm-lab-failure', step.failure_reason));
       }
     }
     item.appendChild(steps);
-    if (run.error) {
+    // The reason is said once: under its step when a step has it, else here.
+    const stepReasons = stepsOf(run)
+      .map(s => s.failure_reason)
+      .filter((r): r is string => !!r);
+    if (state === 'canceled') {
+      item.appendChild(el('div', 'kfsm-lab-muted', trans.__('Terminated by the user.')));
+    } else if (run.error && !stepReasons.some(r => run.error?.includes(r))) {
       item.appendChild(el('div', 'kfsm-lab-error', run.error));
     }
     const actions = el('div', 'kfsm-lab-run-actions');
-    for (const link of linksOf(run)) {
-      const a = el('a', 'kfsm-lab-link', LINK_LABELS[link.label] ?? link.label);
+    const page = el(
+      'button',
+      'jp-Button jp-mod-styled jp-mod-accept kfsm-lab-btn kfsm-lab-open-run',
+      trans.__('Run page')
+    );
+    page.type = 'button';
+    page.setAttribute('aria-label', trans.__('Open run %1', run.run_id));
+    page.dataset.focusKey = `page-${run.run_id}`;
+    page.addEventListener('click', () => this._actions.openRun(run.run_id));
+    actions.appendChild(page);
+    // Links to this server's own run page are the Run page button already (the local target's KFP links).
+    const own = (url: string) => routeOfLink(url, PageConfig.getBaseUrl()) !== null;
+    for (const link of linksOf(run).filter(l => !own(l.url))) {
+      const label =
+        link.label === 'run'
+          ? trans.__('KFP run')
+          : link.label === 'experiment'
+            ? trans.__('KFP experiment')
+            : link.label;
+      const a = el('a', 'kfsm-lab-link', label);
       a.href = link.url;
       a.target = '_blank';
       a.rel = 'noopener noreferrer';
       actions.appendChild(a);
     }
-    const predictions = el('button', 'jp-Button jp-mod-styled kfsm-lab-predictions', 'Predictions');
+    const predictions = el(
+      'button',
+      'jp-Button jp-mod-styled kfsm-lab-btn kfsm-lab-predictions',
+      trans.__('Predictions')
+    );
+    predictions.type = 'button';
+    predictions.dataset.focusKey = `predict-${run.run_id}`;
     predictions.title =
       state === 'succeeded'
-        ? 'Open the notebook to draw this run’s predictions'
-        : 'Available when the run has succeeded';
+        ? trans.__('Open the notebook to draw this run’s predictions')
+        : trans.__('Available when the run has succeeded');
     predictions.disabled = state !== 'succeeded';
-    predictions.addEventListener('click', () => this._openPredictions(run));
+    predictions.addEventListener('click', () => this._actions.openPredictions(run));
     actions.appendChild(predictions);
     item.appendChild(actions);
     return item;

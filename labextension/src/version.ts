@@ -1,5 +1,7 @@
+declare const __KFSM_VERSION__: string;
+
 /**
- * The version of this frontend. Must equal the Python package's `kfsm_lab.__version__`
- * (a test checks it) so a mismatch with the server extension can be reported.
+ * The version of this frontend, set at build time from package.json — the one source of the
+ * version, which the Python package also reports — so a mismatch with the server extension shows.
  */
-export const VERSION = '0.1.0';
+export const VERSION: string = __KFSM_VERSION__;

@@ -38,7 +38,8 @@ def test_status_bar_counts_and_panel_deletes(ui_endpoint: dict[str, str], cloud:
     assert expected == {name}
     status = lab.status_item(".kfsm-lab-costguard")
     expect(status).to_have_text(_count_text(len(expected)), timeout=20_000)
-    expect(status).to_contain_text("est.")
+    expect(status).to_contain_text("local, no cost")  # the local cloud bills nothing: no price shown
+    expect(status).not_to_contain_text("$")
     lab.screenshot("status-bar")
 
     status.click()
@@ -48,13 +49,21 @@ def test_status_bar_counts_and_panel_deletes(ui_endpoint: dict[str, str], cloud:
     expect(row).to_be_visible(timeout=20_000)
     expect(row).to_contain_text("ml.t2.medium")
     expect(row).to_contain_text("InService")
-    expect(panel.locator(".kfsm-lab-cost")).to_contain_text("estimate")
+    expect(panel.locator(".kfsm-lab-cost")).to_have_text("Endpoints on the local cloud cost nothing.")
+    expect(panel).not_to_contain_text("$")
+    delete = row.get_by_role("button", name=f"Delete {name}")  # each row's button says which endpoint
+    expect(delete).to_have_count(1)
     lab.screenshot("panel")
 
-    # Cancel keeps it
-    row.locator(".kfsm-lab-delete").click()
+    # Cancel keeps it; the dialog opens with focus on Cancel, so Enter keeps it too
+    delete.click()
     dialog = lab.page.locator(".jp-Dialog")
     expect(dialog).to_contain_text(name)
+    expect(dialog.locator("button", has_text="Cancel")).to_be_focused()
+    lab.page.keyboard.press("Enter")
+    expect(dialog).to_have_count(0)
+    assert name in live_kit_endpoints(cloud)
+    delete.click()
     dialog.locator("button", has_text="Cancel").click()
     expect(dialog).to_have_count(0)
     assert name in live_kit_endpoints(cloud)

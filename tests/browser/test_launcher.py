@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,18 @@ NOTEBOOK = "sagemaker_pipeline.ipynb"
 def test_launcher_card_copies_and_opens_notebook(lab: LabPage, clean_root: Path):
     card = lab.launcher_card(CARD)
     expect(card).to_be_visible()
-    expect(lab.page.locator(".jp-Launcher-sectionTitle", has_text="SageMaker")).to_be_visible()
-    lab.screenshot("launcher")
+    # in the Notebook row, beside the kernel: seen without scrolling on a 1024×768 screen
+    lab.page.set_viewport_size({"width": 1024, "height": 768})
+    section = lab.page.locator(".jp-Launcher-section", has=card)
+    expect(section.locator(".jp-Launcher-sectionTitle")).to_have_text("Notebook")
+    box = card.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 768, box
+    # a coloured icon, not the grey one-colour glyph
+    src = card.locator(".jp-LauncherCard-icon img").get_attribute("src") or ""
+    fills = set(re.findall(r"fill%3D%22(%23[0-9a-f]{6})", src))
+    assert len(fills) >= 3, src[:200]
+    lab.screenshot("launcher-1024")
+    lab.page.set_viewport_size({"width": 1400, "height": 900})
 
     card.click()
     expect(lab.tab(NOTEBOOK)).to_be_visible(timeout=30_000)

@@ -31,6 +31,19 @@ def bundled_notebooks(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.fixture(autouse=True)
+def _keep_kfp_ui_env():
+    """The in-process server points KF_PIPELINES_UI_ENDPOINT at its run page; other tests must not inherit that."""
+    import os
+
+    old = os.environ.get("KF_PIPELINES_UI_ENDPOINT")
+    yield
+    if old is None:
+        os.environ.pop("KF_PIPELINES_UI_ENDPOINT", None)
+    else:
+        os.environ["KF_PIPELINES_UI_ENDPOINT"] = old
+
+
 @pytest.fixture
 def kfsm_config() -> dict:
     """``c.KfsmLab`` for the test server; tests override to change target or region."""

@@ -22,11 +22,13 @@ async def test_version_reports_package_and_settings(jp_fetch):
 
 
 def test_frontend_version_matches_package():
-    """The lab extension reports a mismatch against this number, so all three must agree."""
+    """package.json is the one source: the Python package reports it, the frontend is built with it."""
     root = Path(__file__).resolve().parents[2] / "labextension"
     package = json.loads((root / "package.json").read_text())
     assert package["version"] == kfsm_lab.__version__
-    assert f"VERSION = '{kfsm_lab.__version__}'" in (root / "src" / "version.ts").read_text()
+    assert "__KFSM_VERSION__" in (root / "src" / "version.ts").read_text()
+    assert package["version"] not in (root / "src" / "version.ts").read_text()  # no second copy
+    assert '__version__ = "' not in (root.parent / "kfsm_lab" / "_version.py").read_text()
 
 
 async def test_runs_is_a_list(jp_fetch):
