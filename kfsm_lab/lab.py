@@ -30,9 +30,14 @@ def local_cloud(pace: float | None = None) -> LocalCloudInfo:
 
 def setup(settings: Settings) -> SetupReport:
     """Bucket, IAM user + key, execution role, secret and data; safe to re-run."""
+    from . import journal
     from .provision import setup_all
 
-    return setup_all(settings)
+    report = setup_all(settings)
+    done = report.settings or settings
+    journal.record("setup", done, report, role_arn=done.role_arn, bucket=done.bucket,
+                   changed=sum(1 for s in report.steps if s.status in ("created", "updated")))
+    return report
 
 
 def doctor(settings: Settings) -> DoctorReport:
@@ -41,16 +46,27 @@ def doctor(settings: Settings) -> DoctorReport:
     return run_doctor(settings)
 
 
-def predict(settings: Settings, run_id: str | None = None) -> PredictionReport:
+def predict(settings: Settings, run_id: str | None = None, n_test: int | None = None) -> PredictionReport:
+    """Ask the run's endpoint (the newest live one when ``run_id`` is None) about held-out digits."""
+    from . import journal
     from .predictions import predict as _predict
 
-    return _predict(settings, run_id=run_id)
+    report = _predict(settings, run_id=run_id, n_test=n_test)
+    journal.record("predict", settings, report, run_id=report.run_id, endpoint=report.endpoint,
+                   accuracy=report.accuracy, n=report.evaluation.n)
+    return report
 
 
 def cleanup(settings: Settings, run_id: str | None = None, **kwargs: Any) -> CleanupReport:
+    """Delete the run's resources (every kit run's when ``run_id`` is None); see ``kfsm_lab.teardown``."""
+    from . import journal
     from .teardown import cleanup as _cleanup
 
-    return _cleanup(settings, run_id=run_id, all_runs=run_id is None, **kwargs)
+    report = _cleanup(settings, run_id=run_id, all_runs=run_id is None, **kwargs)
+    if not kwargs.get("dry_run"):
+        journal.record("cleanup", settings, report, run_id=run_id, include_bucket=bool(kwargs.get("include_bucket")),
+                       include_iam=bool(kwargs.get("include_iam")), count=len(report.items))
+    return report
 
 
 class CompiledPipeline:
@@ -194,8 +210,13 @@ def record_summary(settings: Settings, run: RunHandle | None = None, report: Pre
     return data
 
 
-def panel(settings: Settings | None = None, lang: str = "en") -> Any:
-    """The control panel (ipywidgets); an add-on: every button is one of the calls above."""
-    from .widgets import panel as _panel
+def panel(settings: Settings | None = None, lang: str | None = None) -> None:
+    """Show the control panel when a person is at the notebook (never under papermill); returns None.
 
-    return _panel(settings=settings, lang=lang)
+    Every button is one of the calls above, and the panel follows what the cells do (and the other
+    way round): it reads the same state folder, run records and cloud. ``lang`` None follows
+    ``KFSM_LANG``, JupyterLab's language setting, then the locale.
+    """
+    from .widgets import show
+
+    show(settings, lang=lang)
