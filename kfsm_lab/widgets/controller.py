@@ -262,6 +262,7 @@ class Controller:
         """Stop polling and stop following cells."""
         self._poller.stop()
         unfollow = getattr(self, "_unfollow", None)
+        self._unfollow = None
         if unfollow is not None:
             try:
                 unfollow()

@@ -291,7 +291,7 @@ class Panel:
         self._shown_prediction = entry.get("at")
         lang = self.controller.lang
         outputs = [render.html_output(report.html(lang))]
-        outputs += [render.figure_output(fig, name, alt) for name, (fig, alt) in report.figures_with_alt(lang).items()]
+        outputs += [render.figure_output(fig, name, alt) for name, (fig, alt) in report.figures_with_alt(lang=lang).items()]
         render.show(self.results_out, outputs)
 
     def close(self) -> None:
