@@ -57,7 +57,11 @@ def cleanup(settings: Settings, include_bucket: bool = False, include_iam: bool 
     return report, "status.cleanup_done", {"count": len(report.items)}
 
 
-def cancel(run_id: str) -> Any:
+def cancel(run_id: str, handle: Any = None) -> Any:
+    """Stop a run: through ``handle`` when this process started it (it knows the runner even before the
+    runner has written its pid), else through a handle attached by id."""
+    if handle is not None and handle.run_id == run_id:
+        return handle.cancel()
     from ..pipeline import attach
 
     return attach(run_id).cancel()

@@ -392,7 +392,7 @@ class Controller:
 
         def body() -> None:
             try:
-                actions.cancel(run_id)
+                actions.cancel(run_id, self.handle)
             except Exception as exc:  # noqa: BLE001 - becomes last_error and a failed event
                 self.last_error = from_exception("cancel", exc, self._lang)
                 self._emit("failed", "cancel", self.last_error)
@@ -466,4 +466,4 @@ class Controller:
 
     def cancel(self) -> Any:
         run_id = self.progress.run_id
-        return actions.cancel(run_id) if run_id and self.progress.run_active else None
+        return actions.cancel(run_id, self.handle) if run_id and self.progress.run_active else None

@@ -29,7 +29,6 @@ log = logging.getLogger("kfsm_lab.widgets")
 
 LOG_LINES = 40
 FIGURE_EVERY = 1.0  # s between redraws of a running run's figure (a redraw costs ~0.1 s of CPU)
-NEXT_STEP = ("setup", "run_pipeline", "predict", "cleanup")  # the exercise's order: one is primary
 
 
 def _region_options(current: str) -> list[list[str]]:
@@ -216,12 +215,12 @@ class Panel:
             for name, widget in self.inputs.items():
                 widget.message = p.field_errors.get(name) or ""
                 widget.disabled = p.busy is not None or p.run_active or p.cell_running
-            nxt = next((a for a in NEXT_STEP if rules.why_not(a, p, lang) is None), None)
+            nxt = rules.next_step(p)
             for action, button in self.buttons.items():
                 reason = rules.why_not(action, p, lang)
                 button.disabled = reason is not None
                 button.tooltip = reason or c.t(f"tooltip.{action}")
-                style = "primary" if action == nxt and nxt != "cleanup" else ""
+                style = "primary" if action == nxt and reason is None else ""
                 if action == "cancel" and reason is None:
                     style = "danger"
                 if button.button_style != style:
@@ -291,7 +290,8 @@ class Panel:
         self._shown_prediction = entry.get("at")
         lang = self.controller.lang
         outputs = [render.html_output(report.html(lang))]
-        outputs += [render.figure_output(fig, name, alt) for name, (fig, alt) in report.figures_with_alt(lang=lang).items()]
+        figures = report.figures_with_alt(lang=lang)
+        outputs += [render.figure_output(fig, name, alt) for name, (fig, alt) in figures.items()]
         render.show(self.results_out, outputs)
 
     def close(self) -> None:

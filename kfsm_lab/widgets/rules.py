@@ -60,6 +60,19 @@ def why_not(action: str, p: Progress, lang: str) -> str | None:
     return None
 
 
+def next_step(p: Progress) -> str | None:
+    """The exercise's next step in picture ``p`` (the panel makes it the primary button)."""
+    if p.run_active:
+        return None
+    if p.setup is None:
+        return "setup"
+    if not p.run_succeeded or p.endpoint_status == GONE:
+        return "run_pipeline"
+    if p.endpoint_live and p.prediction is None:
+        return "predict"
+    return None
+
+
 def enabled(p: Progress, lang: str = "en") -> set[str]:
     return {a for a in ACTIONS if why_not(a, p, lang) is None}
 

@@ -53,7 +53,7 @@ class Worker:
         def body() -> Any:
             try:
                 result = fn()
-            except BaseException as exc:  # noqa: BLE001 - reported through on_done, re-raised when in front
+            except BaseException as exc:
                 self.release()
                 self._on_done(action, None, exc)
                 if not background:
@@ -72,11 +72,23 @@ class Worker:
         return None
 
     def join(self, timeout: float | None = None) -> bool:
-        """Wait for the background action; True when the slot is free."""
-        with self._lock:
-            thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
+        """Wait for the background action; True when the slot is free.
+
+        The slot is taken before the thread starts, so this waits for the slot, not just a thread.
+        """
+        import time
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._busy is not None:
+            with self._lock:
+                thread = self._thread
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                break
+            if thread is not None and thread.is_alive():
+                thread.join(min(left, 0.5) if left is not None else 0.5)
+            else:
+                time.sleep(0.02)
         return self._busy is None
 
 
