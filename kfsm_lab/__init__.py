@@ -26,6 +26,7 @@ _LAZY = {
     "show_figures": "kfsm_lab.lab",
     "record_summary": "kfsm_lab.lab",
     "panel": "kfsm_lab.lab",
+    "set_lang": "kfsm_lab.i18n",
     "compile_pipeline": "kfsm_lab.lab",
     "start_run": "kfsm_lab.pipeline",
     "attach": "kfsm_lab.pipeline",

@@ -110,9 +110,14 @@ def _display(obj: Any, **kw: Any) -> Any:
 
 
 def watch(run: RunHandle, timeout: float | None = 1800, raise_on_failure: bool = True,
-          every: float = 1.0) -> RunHandle:
-    """Block until the run ends, redrawing one progress figure in place (a terminal gets a tqdm bar)."""
+          every: float = 1.0, lang: str | None = None) -> RunHandle:
+    """Block until the run ends, redrawing one progress figure in place (a terminal gets a tqdm bar).
+
+    Below the figure, the training log's newest lines are shown as text (whole lines, never cut).
+    """
     from .monitor import progress_figure
+    from .monitor.figure import progress_alt, training_log
+    from .widgets.render import figure_output
 
     try:
         from IPython import get_ipython
@@ -125,24 +130,26 @@ def watch(run: RunHandle, timeout: float | None = 1800, raise_on_failure: bool =
 
         tqdm_watch(run, timeout=timeout)
         return _check(run, raise_on_failure)
-    import matplotlib.pyplot as plt
-
-    handle = None
+    shown: dict[str, Any] = {}
     last = 0.0
+    fig = None
 
     def redraw(r: RunHandle, final: bool = False) -> None:
-        nonlocal handle, last
+        nonlocal last, fig
         now = time.monotonic()
         if not final and now - last < every:
             return
         last = now
-        fig = progress_figure(r.to_dict())
-        md = {"kfsm-lab": {"figure": "progress"}}
-        if handle is None:
-            handle = _display(fig, display_id=True, metadata=md)
-        else:
-            handle.update(fig, metadata=md)
-        plt.close(fig)
+        snap = r.to_dict()
+        fig = progress_figure(snap, fig=fig, lang=lang)
+        out = figure_output(fig, "progress", progress_alt(snap, lang))
+        lines = training_log(snap)
+        log = {"text/plain": "\n".join(lines)}
+        for key, bundle, meta in (("figure", out["data"], out["metadata"]), ("log", log, {})):
+            if key not in shown:
+                shown[key] = _display(bundle, raw=True, metadata=meta, display_id=True)
+            else:
+                shown[key].update(bundle, raw=True, metadata=meta)
 
     try:
         run.wait(timeout=timeout, on_update=redraw)
@@ -162,13 +169,20 @@ def _check(run: RunHandle, raise_on_failure: bool) -> RunHandle:
     return run
 
 
-def show_figures(report: PredictionReport, n: int = 30) -> None:
-    """Display the prediction figures, each labelled so a headless run saves it under its name."""
-    import matplotlib.pyplot as plt
+def show_figures(report: PredictionReport, n: int = 30, lang: str | None = None) -> None:
+    """Display the prediction figures (each with alt text, scaled to the page), labelled so a headless
+    run saves each under its name."""
+    from .widgets.render import figure_output
 
-    for name, fig in report.figures(n).items():
-        _display(fig, metadata={"kfsm-lab": {"figure": f"predictions_{name}"}})
-        plt.close(fig)
+    for name, (fig, alt) in report.figures_with_alt(n, lang).items():
+        out = figure_output(fig, f"predictions_{name}", alt)
+        _display(out["data"], raw=True, metadata=out["metadata"])
+    why = report.explanation(lang)
+    if why:
+        import html as _html
+
+        _display({"text/html": f'<p class="kfsm-explain" role="note">{_html.escape(why)}</p>', "text/plain": why},
+                 raw=True)
 
 
 def summary(settings: Settings, run: RunHandle | None = None, report: PredictionReport | None = None,
@@ -200,11 +214,14 @@ def record_summary(settings: Settings, run: RunHandle | None = None, report: Pre
     from .display import table
 
     data = summary(settings, run, report, cleanup_report)
-    rows = [(s["name"], s["state"], "" if s["seconds"] is None else f"{s['seconds']:.1f} s")
+    from .i18n import state_word, step_label, t
+
+    rows = [(step_label(s), s["state"], "" if s["seconds"] is None else f"{s['seconds']:.1f} s")
             for s in data.get("steps", [])]
-    head = f"run {data.get('run_id', '—')} on {data['target']}: {data.get('state', '—')}"
+    head = t(None, "fig.run_title", run_id=data.get("run_id", "—"), target=data["target"],
+             state=state_word(data.get("state")) or "—")
     if "accuracy" in data:
-        head += f", held-out accuracy {data['accuracy']:.1%}"
+        head += " · " + t(None, "cli.accuracy", accuracy=f"{data['accuracy']:.1%}")
     _display({SUMMARY_MIME: data, "text/html": table(["step", "state", "time"], rows, head, status_col=1),
               "text/plain": json.dumps(data, indent=1, default=str)}, raw=True)
     return data
