@@ -39,6 +39,18 @@ def predict(settings: Any, run_id: str | None, n: int, figures_dir: str | None, 
     emit(data, as_json, text)
 
 
+def _which_hint() -> str:
+    """What to type instead, with a real run id (the newest) rather than a placeholder."""
+    from ..i18n import t
+    from ..pipeline import list_runs
+
+    runs = list_runs(limit=1)
+    hint = t(None, "cli.cleanup_which_hint")
+    if runs:
+        hint += t(None, "cli.cleanup_which_run", command=f"`kfsm-lab cleanup --run {runs[0]['run_id']}`")
+    return hint
+
+
 @click.command()
 @settings_options
 @click.option("--run", "run_id", default=None, metavar="RUN_ID", help="clean up one run's resources")
@@ -59,7 +71,7 @@ def cleanup(settings: Any, run_id: str | None, all_runs: bool, include_bucket: b
         raise click.UsageError(t(None, "cli.cleanup_both"))
     if not run_id and not all_runs:
         if not dry_run:  # deleting needs a decision; listing does not
-            raise KfsmError(t(None, "cli.cleanup_which"), t(None, "cli.cleanup_which_hint"))
+            raise KfsmError(t(None, "cli.cleanup_which"), _which_hint())
         all_runs = True
     report = lab.cleanup(settings, None if all_runs else run_id, include_bucket=include_bucket,
                          include_iam=include_iam, worker_role=worker_role, dry_run=dry_run)

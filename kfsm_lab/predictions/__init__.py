@@ -154,7 +154,7 @@ def find_latest_run(sm: Any) -> str:
         m = _ENDPOINT_NAME.match(ep["EndpointName"])
         if m and ep.get("EndpointStatus") == "InService":
             return m.group("run")
-    raise KfsmError("no kit endpoint is InService", "run the pipeline first (`kfsm-lab pipeline run --wait`)")
+    raise KfsmError("no kit endpoint is InService", "run the pipeline first: `kfsm-lab pipeline run --wait`")
 
 
 def run_resources(sm: Any, run_id: str) -> dict[str, Any]:
@@ -167,7 +167,8 @@ def run_resources(sm: Any, run_id: str) -> dict[str, Any]:
     except Exception as exc:
         if aws.error_code(exc) == "ValidationException":
             raise KfsmError(f"run {run_id!r} has no endpoint ({names.endpoint} not found)",
-                            "check the run id (`kfsm-lab pipeline status RUN_ID`) or run the pipeline") from exc
+                            "check the run id (`kfsm-lab pipeline status` lists the runs) or run the pipeline "
+                            "again: `kfsm-lab pipeline run --wait`") from exc
         raise aws.translate(exc, "describe endpoint", service="sagemaker") from exc
     out: dict[str, Any] = {"endpoint": names.endpoint, "endpoint_status": ep["EndpointStatus"],
                            "model_artifact_url": None, "batch_output_uri": None}
@@ -209,7 +210,7 @@ def predict(settings: Settings, run_id: str | None = None, splits: MnistSplits |
     res = run_resources(sm, run_id)
     if res["endpoint_status"] != "InService":
         raise AwsAccessError(f"endpoint {res['endpoint']} is {res['endpoint_status']}, not InService",
-                             "wait for the deploy step (`kfsm-lab pipeline status RUN_ID`)")
+                             f"wait for the deploy step: `kfsm-lab pipeline status {run_id}`")
     splits = splits or load_sample()
     test = splits.test
     X, y = (test.X, test.y) if n_test is None else (test.X[:n_test], test.y[:n_test])
