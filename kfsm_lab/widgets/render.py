@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 #: Pixels per inch as the figure is shown, and the density it is rendered at (crisp on HiDPI screens).
 CSS_DPI = 100
-RENDER_DPI = 200
+RENDER_DPI = 150
 
 
 def esc(text: object) -> str:
