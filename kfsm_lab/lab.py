@@ -179,9 +179,9 @@ def show_figures(report: PredictionReport, n: int = 30, lang: str | None = None)
         _display(out["data"], raw=True, metadata=out["metadata"])
     why = report.explanation(lang)
     if why:
-        import html as _html
+        from .predictions import code_spans
 
-        _display({"text/html": f'<p class="kfsm-explain" role="note">{_html.escape(why)}</p>', "text/plain": why},
+        _display({"text/html": f'<p class="kfsm-explain" role="note">{code_spans(why)}</p>', "text/plain": why},
                  raw=True)
 
 

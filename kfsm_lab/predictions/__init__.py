@@ -95,7 +95,7 @@ class PredictionReport:
         body = text.rsplit("\n", 1)[0] if why else text
         out = f'<pre class="kfsm-log" style="white-space:pre-wrap">{_html.escape(body)}</pre>'
         if why:
-            out += f'<p class="kfsm-explain" role="note">{_html.escape(why)}</p>'
+            out += f'<p class="kfsm-explain" role="note">{code_spans(why)}</p>'
         return out
 
     def _repr_html_(self) -> str:
@@ -144,6 +144,14 @@ class PredictionReport:
         if cf is not None:
             figs["centroids"] = (cf, t(lang, "pred.centroids_alt", k=len(ev.mapping)))
         return figs
+
+
+def code_spans(text: str) -> str:
+    """Escape ``text`` for HTML, showing `command` spans as code."""
+    import html as _html
+
+    parts = _html.escape(text).split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
 
 
 def find_latest_run(sm: Any) -> str:

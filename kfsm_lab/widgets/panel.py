@@ -212,6 +212,9 @@ class Panel:
             c = self.controller
             p = c._live_progress()
             lang = c.lang
+            # The slow parts (figures) first, then every small trait in a burst: the views change together.
+            self._draw_run(p)
+            self._draw_prediction(p)
             for name, widget in self.inputs.items():
                 widget.message = p.field_errors.get(name) or ""
                 widget.disabled = p.busy is not None or p.run_active or p.cell_running
@@ -232,8 +235,6 @@ class Panel:
             self.notice.status = c.status
             self.notice.busy = p.busy is not None or p.run_active
             self.notice.error = self._error_dict(err) if err else {}
-            self._draw_run(p)
-            self._draw_prediction(p)
 
     def _error_dict(self, err: ErrorInfo) -> dict[str, Any]:
         c = self.controller
@@ -245,8 +246,6 @@ class Panel:
         return out
 
     def _draw_run(self, p: Progress) -> None:
-        import time
-
         c = self.controller
         if p.run is None:
             self.steps.value = ""
@@ -256,8 +255,18 @@ class Panel:
         gone = p.endpoint_status == GONE
         states = [rules.state_word(s.get("state"), c.lang)
                   + (f" · {s['job_status']}" if s.get("job_status") else "") for s in steps]
-        self.steps.value = render.step_bar(steps, [rules.step_label(s, c.lang) for s in steps], states,
-                                           cur[0] if cur else None, c.t("progress.label"))
+        bar = render.step_bar(steps, [rules.step_label(s, c.lang) for s in steps], states,
+                              cur[0] if cur else None, c.t("progress.label"))
+        try:
+            self._draw_figure(p, gone)
+        finally:
+            self.steps.value = bar  # after the figure, so the bar and the figure change together
+
+    def _draw_figure(self, p: Progress, gone: bool) -> None:
+        import time
+
+        c = self.controller
+        steps = p.steps
         key = (p.run_id, p.run_state, gone, tuple((s.get("state"), s.get("job_status"), s.get("secondary_status"),
                                                    len(s.get("logs") or [])) for s in steps), c.lang)
         now = time.monotonic()

@@ -86,7 +86,7 @@ def test_a_digit_never_predicted_is_explained_with_a_change_that_works():
     why = report.explanation("en")
     assert why.startswith("No cluster became a 5: its test digits went to 3 and 8")
     assert "k = 10 does not promise one cluster per digit" in why and "`kfsm-lab run -p k=20`" in why
-    assert why in report.text("en") and why in report.html("en")
+    assert why in report.text("en") and "<code>kfsm-lab run -p k=20</code>" in report.html("en")
     assert "5 になったクラスターはありません" in report.explanation("ja") and "3と8" in report.explanation("ja")
     assert report.to_dict()["missing_digits"] == [5]
 
