@@ -16,7 +16,7 @@ from typing import Any
 
 import nbformat
 import pytest
-from playwright.sync_api import Locator, expect
+from playwright.sync_api import expect
 from server.endpoint_factory import Clients, clients, live_kit_endpoints
 
 from kfsm_lab.pipeline.names import STEPS
