@@ -1,6 +1,6 @@
 """Fonts for figures: a CJK fallback so Japanese labels draw as text, not boxes.
 
-matplotlib (≥ 3.6) falls back glyph by glyph through the ``font.sans-serif`` list; the kit appends
+matplotlib (≥ 3.6) falls back glyph by glyph through the families of ``font.family``; the kit appends
 the CJK families it finds on the system (Debian's ``fonts-noto-cjk`` gives Noto Sans CJK JP) after
 the default, so Latin text looks as before and Japanese text uses the CJK font.
 """
@@ -23,16 +23,16 @@ def cjk_families() -> tuple[str, ...]:
 
 
 def use_cjk_fallback() -> tuple[str, ...]:
-    """Put the CJK families at the end of ``font.sans-serif`` (once); returns them."""
+    """Make every figure fall back to the CJK families after the usual sans-serif; returns them.
+
+    matplotlib falls back glyph by glyph across the entries of ``font.family`` (not within the
+    ``font.sans-serif`` list, which resolves to a single font), so the families are added there.
+    """
     import matplotlib
 
     found = cjk_families()
-    current = list(matplotlib.rcParams["font.sans-serif"])
-    missing = [f for f in found if f not in current]
+    family = list(matplotlib.rcParams["font.family"])
+    missing = [f for f in found if f not in family]
     if missing:
-        first = "DejaVu Sans"
-        head = [first] if first not in current else []
-        matplotlib.rcParams["font.sans-serif"] = head + current + missing
-    if matplotlib.rcParams["font.family"] != ["sans-serif"] and found:
-        matplotlib.rcParams["font.family"] = ["sans-serif"]
+        matplotlib.rcParams["font.family"] = family + missing
     return found

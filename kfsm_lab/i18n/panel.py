@@ -5,7 +5,7 @@ from __future__ import annotations
 ROLE_EXAMPLE = "arn:aws:iam::123456789012:role/eksworkshop-sagemaker-kfp-role"
 
 EN: dict[str, str] = {
-    "title": "Kubeflow Pipelines + Amazon SageMaker: MNIST k-means",
+    "title": "Kubeflow Pipelines + Amazon SageMaker: MNIST k\u2011means",
     "panel.label": "SageMaker pipeline lab control panel",
     # fields
     "field.target": "Target",
@@ -104,7 +104,7 @@ EN: dict[str, str] = {
 }
 
 JA: dict[str, str] = {
-    "title": "Kubeflow Pipelines + Amazon SageMaker: MNIST k-means",
+    "title": "Kubeflow Pipelines + Amazon SageMaker: MNIST k\u2011means",
     "panel.label": "SageMaker パイプライン演習の操作パネル",
     "field.target": "実行先",
     "field.region": "リージョン",

@@ -3,8 +3,8 @@
 One bar per step on a time axis (seconds since the run started), coloured by state — grey pending,
 blue running (and striped), green succeeded, red failed, orange canceled — with the training job's
 SageMaker phases as thin grey ticks under its bar and a dashed "now" line. The title says where the
-run is; the training metric is a line of text, the training log is shown next to the figure (see
-:func:`training_log`), not inside it. Labels follow ``lang``. Functions return a ``Figure``; nothing
+run is; the training metric (:func:`metric_line`) and the training log (:func:`training_log`) are
+shown as text beside the figure, not inside it. Labels follow ``lang``. Functions return a ``Figure``; nothing
 calls ``plt.show()``.
 """
 
@@ -174,9 +174,6 @@ def progress_figure(snapshot: dict[str, Any], now: float | None = None, fig: Any
     handles.insert(1, Patch(facecolor=STATE_COLORS["running"], hatch="///", edgecolor=STATE_COLORS["running"],
                             alpha=0.85, label=t(lang, "fig.legend_running")))
     fig.legend(handles=handles, loc="outside lower center", fontsize=9, ncol=5, frameon=False)
-    metric = metric_line(snapshot, lang)
-    if metric:
-        fig.supxlabel(metric, fontsize=9.5, color=MUTED, x=0.01, ha="left")
     fig.patch.set_facecolor("white")
     return fig
 

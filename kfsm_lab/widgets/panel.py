@@ -276,16 +276,18 @@ class Panel:
         if p.run_active and now - self._drawn_at < FIGURE_EVERY and self._drawn and self._drawn[0] == p.run_id:
             return  # at most one redraw a second while it runs; the next read draws the change
         self._drawn, self._drawn_at = key, now
-        from ..monitor.figure import progress_alt, progress_figure, training_log
+        from ..monitor.figure import metric_line, progress_alt, progress_figure, training_log
 
         run = dict(p.run)
         self._fig = progress_figure(run, fig=self._fig, lang=c.lang, endpoint_gone=gone)
         render.show(self.progress_out, [render.figure_output(self._fig, "progress",
                                                               progress_alt(run, c.lang, endpoint_gone=gone))])
         lines = training_log(run)
-        self.training_log.value = (f'<details><summary>{render.esc(c.t("training_log.title"))}</summary>'
-                                   f'<pre tabindex="0">{render.esc(chr(10).join(lines))}</pre></details>'
-                                   if lines else "")
+        metric = metric_line(run, c.lang)
+        self.training_log.value = ((f'<p class="kfsm-metric">{render.esc(metric)}</p>' if metric else "")
+                                   + (f'<details><summary>{render.esc(c.t("training_log.title"))}</summary>'
+                                      f'<pre tabindex="0">{render.esc(chr(10).join(lines))}</pre></details>'
+                                      if lines else ""))
 
     def _draw_prediction(self, p: Progress) -> None:
         from .. import journal

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from matplotlib.figure import Figure
 
 from kfsm_lab.monitor import diff, progress_figure
-from kfsm_lab.monitor.figure import LiveFigure, headline, progress_alt, training_log
+from kfsm_lab.monitor.figure import LiveFigure, headline, metric_line, progress_alt, training_log
 from kfsm_lab.monitor.terminal import tqdm_watch
 
 from . import synthetic as syn
@@ -58,8 +59,9 @@ def test_figure_shows_where_the_run_is(tmp_path):
 
 def test_figure_finished_and_failed():
     done = _texts(progress_figure(syn.finished(), now=syn.T0 + 20, lang="en"))
-    assert ": succeeded" in done and "train:msd = 38.2" in done and "InService" in done
-    assert "mean squared distance" in done  # the notation is explained
+    assert ": succeeded" in done and "InService" in done
+    metric = metric_line(syn.finished(), "en")
+    assert "train:msd = 38.2" in metric and "mean squared distance" in metric  # text beside it, explained
     failed = progress_figure(syn.failed(), now=syn.T0 + 20, lang="en")
     assert "training job failed" in failed.axes[0].get_title(loc="left")
 
@@ -70,6 +72,18 @@ def test_figure_in_japanese_and_its_alt_text():
     assert "成功" in text and "トレーニングジョブ" in text and "実行開始からの秒数" in fig.axes[0].get_xlabel()
     alt = progress_alt(syn.finished(), "en")
     assert alt.startswith("Progress of pipeline run") and "deploy endpoint succeeded" in alt
+
+
+def test_japanese_labels_draw_with_a_cjk_font(recwarn):
+    from kfsm_lab.fonts import cjk_families
+
+    if not cjk_families():
+        pytest.skip("no CJK font: apt-get install fonts-noto-cjk")
+    import io as _io
+
+    progress_figure(syn.finished(), now=syn.T0 + 20, lang="ja").savefig(_io.BytesIO(), format="png", dpi=60)
+    missing = [str(w.message) for w in recwarn if "missing from font" in str(w.message)]
+    assert missing == [], missing[:3]
 
 
 def test_a_cleaned_up_endpoint_is_shown_deleted():
