@@ -309,7 +309,9 @@ class Controller:
             return self.last_error
         p = self.progress
         if p.run is not None and p.run_state in ("failed", "canceled") and p.run_id != self._dismissed_run:
-            return from_run(p.run, self._lang)
+            since = self._last_action[2] if self._last_action else 0.0
+            if (p.run.get("finished_at") or p.run.get("created_at") or 0) >= since:  # not older than what we did
+                return from_run(p.run, self._lang)
         return None
 
     def dismiss_error(self) -> None:

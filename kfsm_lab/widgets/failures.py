@@ -8,6 +8,7 @@ buttons in the error box ("Set up again", "Run again", "Show log").
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,8 @@ from ..errors import KfsmError
 from ..i18n import t
 
 log = logging.getLogger("kfsm_lab.widgets")
+
+_EXC_PREFIX = re.compile(r"^(?:[A-Za-z_][\w.]*(?:Error|Exception)):\s*")
 
 
 @dataclass(frozen=True)
@@ -69,11 +72,14 @@ def from_run(run: Any, lang: str) -> ErrorInfo:
     from ..i18n import state_word, step_label
 
     failed = next((s for s in run.get("steps") or [] if s.get("state") == "failed"), None)
-    reason = (failed or {}).get("failure_reason") or run.get("error") or state_word(run.get("state"), lang)
-    if failed is not None:
-        reason = f"{step_label(failed, lang)}: {reason}"
+    reason = (failed or {}).get("failure_reason") or run.get("error") or ""
+    reason = _EXC_PREFIX.sub("", str(reason)).strip()  # "ClientError: …" → the service's own sentence
     run_id = run["run_id"]
-    hint = f"`kfsm-lab pipeline status {run_id}`"
-    return ErrorInfo("run_pipeline", t(lang, "status.run_failed", run_id=run_id,
-                                       state=state_word(run.get("state"), lang)) + " " + str(reason),
-                     hint, "JobFailedError", fixes=("run_pipeline",), log_path=run.get("log_path"), run_id=run_id)
+    if failed is not None:
+        message = t(lang, "error.run_step_failed", run_id=run_id, step=step_label(failed, lang), reason=reason)
+    else:
+        message = t(lang, "status.run_failed", run_id=run_id, state=state_word(run.get("state"), lang))
+        message += f" {reason}" if reason else ""
+    hint = t(lang, "error.run_hint", command=f"`kfsm-lab pipeline status {run_id}`")
+    return ErrorInfo("run_pipeline", message, hint, "JobFailedError", fixes=("run_pipeline",),
+                     log_path=run.get("log_path"), run_id=run_id)

@@ -102,8 +102,11 @@ class Panel:
 
 
 def set_theme(lab: LabPage, name: str) -> None:
-    """Switch JupyterLab's theme through the command palette, as a person would."""
-    lab.run_command(f"Use Theme: {name}")
+    """Switch JupyterLab's theme through Settings → Theme, as a person would."""
+    page = lab.page
+    page.locator(".lm-MenuBar-item", has_text="Settings").click()
+    page.locator(".lm-Menu-item", has_text=re.compile(r"^Theme$")).hover()
+    page.locator(".lm-Menu-item", has_text=re.compile(rf"^{re.escape(name)}$")).click()
     dark = "Dark" in name
     expect(lab.page.locator("body")).to_have_attribute("data-jp-theme-light", "false" if dark else "true",
                                                        timeout=20_000)
