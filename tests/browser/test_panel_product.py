@@ -186,7 +186,10 @@ def test_keyboard_only_walk_and_mid_run_looks(lab: LabPage, lab_server: dict[str
     panel = Panel(lab)
     expect(panel.root).to_be_visible(timeout=30_000)
     page = lab.page
+    lab.wait_kernel_idle()
+    page.wait_for_timeout(500)  # the lab puts focus back on the notebook once the run is done
     panel.field("Target").focus()
+    expect(panel.field("Target")).to_be_focused()
     order = []
     for _ in range(12):
         order.append(page.evaluate("""() => { const el = document.activeElement;
