@@ -353,7 +353,6 @@ class Controller:
         self.results[action] = result
         if action == "run_pipeline":
             self.handle = result
-            self._reader.follow = result.run_id
         else:
             self._last_action = (key, values, time.time())
         self.refresh()

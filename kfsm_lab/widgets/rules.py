@@ -109,7 +109,7 @@ def status(p: Progress, lang: str, last_action: tuple[str, dict[str, Any], float
                      step=step_label(st, lang), detail=detail or state_word(st.get("state"), lang))
         return t(lang, "status.run_waiting", run_id=p.run_id, state=state_word(p.run_state, lang))
     gone = run is not None and p.run_succeeded and p.endpoint_status == GONE
-    if gone and (last_action is None or last_action[0] != "status.cleanup_done"):
+    if gone and (last_action is None or last_action[0] == "status.predict_done" or last_action[2] < newest(p)):
         return t(lang, "status.run_succeeded_gone", run_id=p.run_id, endpoint=p.endpoint)
     if last_action is not None and last_action[2] >= newest(p):
         key, values, _ = last_action

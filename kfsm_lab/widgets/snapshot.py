@@ -98,7 +98,6 @@ class SnapshotReader:
         self._final: set[str] = set()  # runs read once after they ended: their record no longer changes
         self._endpoint: tuple[str, float, str | None] | None = None  # (name, when, status)
         self.endpoint_every = endpoint_every
-        self.follow: str | None = None  # a run id to follow (the panel's own run), else the newest
         self.error: str | None = None  # why the last read was partial (shown in no view; for debugging)
 
     # -- sources -----------------------------------------------------------------------------------
@@ -109,15 +108,19 @@ class SnapshotReader:
 
         return status()
 
-    def _newest_run_id(self, target: str, region: str) -> str | None:
+    def _newest_run_id(self, target: str, region: str, bucket: str | None) -> str | None:
+        """The newest run of this target and region (and of this bucket, once the panel has one)."""
         from ..pipeline import list_runs
 
         for rec in list_runs(limit=10):
             if rec.get("target") != target:
                 continue
             handle = self._handle(rec["run_id"])
-            if handle is not None and getattr(handle.settings, "region", region) == region:
-                return rec["run_id"]
+            if handle is None or getattr(handle.settings, "region", region) != region:
+                continue
+            if bucket and getattr(handle.settings, "bucket", None) not in (None, bucket):
+                continue
+            return rec["run_id"]
         return None
 
     def _handle(self, run_id: str) -> Any:
@@ -132,8 +135,8 @@ class SnapshotReader:
             self._handles = {run_id: handle, **dict(list(self._handles.items())[:4])}
         return handle
 
-    def _run(self, target: str, region: str) -> dict[str, Any] | None:
-        run_id = self.follow or self._newest_run_id(target, region)
+    def _run(self, target: str, region: str, bucket: str | None = None) -> dict[str, Any] | None:
+        run_id = self._newest_run_id(target, region, bucket)  # the panel's own run is the newest when it starts one
         if run_id is None:
             return None
         handle = self._handle(run_id)
@@ -201,7 +204,7 @@ class SnapshotReader:
         if setup and not _matches(setup, fields):
             setup = None
         try:
-            run = self._run(target, region)
+            run = self._run(target, region, fields.get("bucket") or None)
         except Exception as exc:  # noqa: BLE001 - e.g. a run record half written
             run, self.error = None, str(exc)
         endpoint_status = None

@@ -30,6 +30,10 @@ from .panelpage import Panel, set_theme, shut_kernels, write_notebook
 pytestmark = [pytest.mark.browser, requires_chromium]
 
 NOTEBOOK = "panel_product.ipynb"
+# A region of these tests' own: the panel follows the newest run and setup of its target and region, so
+# what these tests leave behind must not become what another test's fresh panel shows (the lab's own
+# region is the cost guard's, see test_panel_flow.py).
+REGION = "eu-west-1"
 RUN_TIMEOUT_MS = 120_000
 
 
@@ -63,7 +67,7 @@ def _buttons_state(panel: Panel) -> dict[str, bool]:
 
 def test_run_all_with_the_panel_open_keeps_panel_and_cells_in_agreement(lab: LabPage, lab_server: dict[str, Any],
                                                                         notebook: Path) -> None:
-    cells = [settings_code(lab_server["region"]),
+    cells = [settings_code(REGION),
              "report = kl.setup(settings); settings = report.settings",
              "run = kl.start_run(settings)\nrun.wait(timeout=300)\nprint('run', run.run_id, run.state)",
              "pred = kl.predict(settings, run_id=run.run_id)\nprint('accuracy', round(pred.accuracy, 3))"]
@@ -118,7 +122,7 @@ def _contrast_ok(panel: Panel, what: str, locator: Any, minimum: float = 4.5) ->
 def test_contrast_focus_and_a_failure_in_both_themes(lab: LabPage, lab_server: dict[str, Any], notebook: Path,
                                                      theme: str) -> None:
     # feature_dim 12 cannot train on 784-pixel digits: the run fails in its first step
-    write_notebook(notebook, NOTEBOOK, [settings_code(lab_server["region"], feature_dim=12)])
+    write_notebook(notebook, NOTEBOOK, [settings_code(REGION, feature_dim=12)])
     lab.open_notebook(NOTEBOOK)
     set_theme(lab, theme)
     try:
@@ -180,7 +184,7 @@ def test_contrast_focus_and_a_failure_in_both_themes(lab: LabPage, lab_server: d
 
 def test_keyboard_only_walk_and_mid_run_looks(lab: LabPage, lab_server: dict[str, Any], notebook: Path,
                                               slow_cloud: None) -> None:
-    write_notebook(notebook, NOTEBOOK, [settings_code(lab_server["region"])])
+    write_notebook(notebook, NOTEBOOK, [settings_code(REGION)])
     lab.open_notebook(NOTEBOOK)
     lab.run_all_cells()
     panel = Panel(lab)
@@ -244,7 +248,7 @@ def test_japanese_ui_follows_the_lab_language(lab: LabPage, lab_server: dict[str
     plugin = settings_dir / "plugin.jupyterlab-settings"
     plugin.write_text('{"locale": "ja_JP"}')
     try:
-        write_notebook(notebook, NOTEBOOK, [settings_code(lab_server["region"]), "kl.setup(settings);"])
+        write_notebook(notebook, NOTEBOOK, [settings_code(REGION), "kl.setup(settings);"])
         lab.open_notebook(NOTEBOOK)
         lab.run_all_cells()
         panel = Panel(lab)
