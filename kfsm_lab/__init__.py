@@ -28,6 +28,8 @@ _LAZY = {
     "panel": "kfsm_lab.lab",
     "set_lang": "kfsm_lab.i18n",
     "compile_pipeline": "kfsm_lab.lab",
+    "CompiledPipeline": "kfsm_lab.lab",
+    "new_run_id": "kfsm_lab.names",
     "start_run": "kfsm_lab.pipeline",
     "attach": "kfsm_lab.pipeline",
     "list_runs": "kfsm_lab.pipeline",

@@ -22,10 +22,24 @@ if TYPE_CHECKING:
 
 
 def local_cloud(pace: float | None = None) -> LocalCloudInfo:
-    """Start (or reuse) the local cloud; ``pace`` seconds per status step (0 = instant)."""
+    """Start (or reuse) the local cloud; ``pace`` seconds per status step (0 = instant).
+
+    Also points ``kfp.Client()`` in this process at the local Kubeflow Pipelines (``KF_PIPELINES_ENDPOINT``),
+    so the notebook's own kfp cells run unchanged on the local target.
+    """
+    import os
+
     from .localcloud import ensure_running
 
-    return ensure_running(pace=pace)
+    info = ensure_running(pace=pace)
+    if info.kfp_endpoint:
+        import warnings
+
+        os.environ["KF_PIPELINES_ENDPOINT"] = info.kfp_endpoint
+        # kfp.Client warns on every construction that it needs a KFP 2 backend: the local one is
+        warnings.filterwarnings("ignore", message="This client only works with Kubeflow Pipeline v2",
+                                category=FutureWarning)
+    return info
 
 
 def setup(settings: Settings) -> SetupReport:
@@ -70,20 +84,21 @@ def cleanup(settings: Settings, run_id: str | None = None, **kwargs: Any) -> Cle
 
 
 class CompiledPipeline:
-    """A compiled pipeline file; shows its tasks and their order in a notebook."""
+    """A compiled pipeline file; shows its tasks, in the order they run, and their parameters."""
 
     def __init__(self, path: Any) -> None:
         import yaml
 
+        from .pipeline.graph import Graph
+
         self.path = path
-        with open(path) as f:  # the pipeline spec, then (for a cluster) the Kubernetes platform spec
+        with open(path) as f:  # the pipeline spec, then (with kfp-kubernetes config) the platform spec
             docs = list(yaml.safe_load_all(f))
-        spec = docs[0]
         self.platform = docs[1] if len(docs) > 1 else None
-        self.name = spec.get("pipelineInfo", {}).get("name", "")
-        tasks = spec["root"]["dag"]["tasks"]
-        self.tasks = {name: sorted(t.get("dependentTasks", [])) for name, t in tasks.items()}
-        self.parameters = sorted(spec["root"].get("inputDefinitions", {}).get("parameters", {}))
+        graph = Graph.from_spec(docs[0])
+        self.name = graph.name
+        self.tasks = {t.name: list(t.depends_on) for t in graph.tasks.values()}
+        self.parameters = sorted(graph.parameters)
 
     def _repr_html_(self) -> str:
         from .display import table
@@ -96,11 +111,12 @@ class CompiledPipeline:
         return f"CompiledPipeline({self.path!s}, tasks={list(self.tasks)})"
 
 
-def compile_pipeline(path: str, settings: Settings) -> CompiledPipeline:
-    """Compile the pipeline to YAML (what you could upload in the Kubeflow Pipelines UI)."""
+def compile_pipeline(path: str, settings: Settings | None = None, pipeline: Any = None) -> CompiledPipeline:
+    """Compile ``pipeline`` (a ``@dsl.pipeline`` function), or the kit's packaged one for ``settings``, to YAML
+    (what you could also upload in the Kubeflow Pipelines UI)."""
     from .pipeline import compile_pipeline as _compile
 
-    return CompiledPipeline(_compile(path, settings))
+    return CompiledPipeline(_compile(path, settings, pipeline=pipeline))
 
 
 def _display(obj: Any, **kw: Any) -> Any:

@@ -50,15 +50,77 @@ checks = kl.doctor(settings)
 display(checks)
 checks.raise_for_failures()          # stop here, with the fix, if anything the pipeline needs is missing'''
 
+SDK = '''\
+# Step 1: the Kubeflow Pipelines SDK (kfp 2). On the local target kfp.Client() talks to the kit's own
+# Kubeflow Pipelines API (KF_PIPELINES_ENDPOINT, set above); on aws to your cluster's.
+import kfp
+from kfp import dsl
+print("kfp", kfp.__version__)'''
+
+COMPONENTS = '''\
+# Step 2: the SageMaker components. They ship with the kit (the workshop's URLs no longer exist) and use only
+# boto3 inside, so a pod on the cluster runs them as they are.
+from kfsm_lab.components import (sagemaker_batch_transform_op, sagemaker_deploy_op, sagemaker_model_op,
+                                 sagemaker_train_op, use_aws_secret)
+from kfsm_lab.images import kmeans_image
+
+S3_BUCKET = settings.bucket
+S3_PIPELINE_PATH = f"s3://{S3_BUCKET}/mnist_kmeans_example"
+SAGEMAKER_ROLE_ARN = settings.role_arn
+print("role:", SAGEMAKER_ROLE_ARN)
+print("data:", S3_PIPELINE_PATH)'''
+
+PIPELINE = '''\
+# Step 3: the pipeline. Edit it freely: add a step, change a parameter, wire outputs differently.
+@dsl.pipeline(name="mnist-classification-pipeline",
+              description="MNIST Classification using KMEANS in SageMaker")
+def mnist_classification(region: str = settings.region,
+                         image: str = kmeans_image(settings.region),
+                         dataset_path: str = S3_PIPELINE_PATH + "/data",
+                         instance_type: str = settings.training_instance_type,
+                         instance_count: int = settings.training_instance_count,
+                         volume_size: int = settings.volume_size_gb,
+                         model_output_path: str = S3_PIPELINE_PATH + "/model",
+                         batch_transform_input: str = S3_PIPELINE_PATH + "/input",
+                         batch_transform_output: str = S3_PIPELINE_PATH + "/output",
+                         role_arn: str = SAGEMAKER_ROLE_ARN,
+                         run_id: str = "",          # every SageMaker name derives from it; empty: the run's own id
+                         k: int = settings.k,
+                         feature_dim: int = settings.feature_dim,
+                         mini_batch_size: int = settings.mini_batch_size):
+    training = sagemaker_train_op(region=region, image=image, instance_type=instance_type,
+                                  instance_count=instance_count, volume_size=volume_size,
+                                  dataset_path=dataset_path, model_artifact_path=model_output_path,
+                                  role=role_arn, run_id=run_id, k=k, feature_dim=feature_dim,
+                                  mini_batch_size=mini_batch_size)
+    create_model = sagemaker_model_op(region=region, image=training.outputs["training_image"],
+                                      model_artifact_url=training.outputs["model_artifact_url"],
+                                      role=role_arn, run_id=run_id)
+    prediction = sagemaker_deploy_op(region=region, model_name=create_model.output, run_id=run_id)
+    batch_transform = sagemaker_batch_transform_op(region=region, model_name=create_model.output,
+                                                   input_location=batch_transform_input,
+                                                   output_location=batch_transform_output, run_id=run_id)
+    for step in (training, create_model, prediction, batch_transform):
+        use_aws_secret(step)   # the workshop's .apply(use_aws_secret('aws-secret', 'AWS_ACCESS_KEY_ID', ...))'''
+
 COMPILE = '''\
-kl.compile_pipeline("mnist-classification-pipeline.yaml", settings)'''
+# Step 4: compile. The YAML is what you could also upload in the Kubeflow Pipelines UI.
+kfp.compiler.Compiler().compile(mnist_classification, "mnist-classification-pipeline.yaml")
+kl.CompiledPipeline("mnist-classification-pipeline.yaml")   # its tasks and what each runs after'''
 
 SUBMIT = '''\
-run = kl.start_run(settings, run_id=settings.run_name)   # returns at once; the run goes on in the background
-run'''
+# Step 5: an experiment and a run; kfp.Client prints the experiment and run links.
+client = kfp.Client(host=settings.kfp_host or None)
+experiment = client.create_experiment(name=settings.experiment)
+RUN_ID = settings.run_name or kl.new_run_id()   # re-use a run id to pick up what a run left (it adopts)
+my_run = client.create_run_from_pipeline_package("mnist-classification-pipeline.yaml",
+                                                 arguments={"run_id": RUN_ID},
+                                                 run_name=f"mnist-classification-{RUN_ID}",
+                                                 experiment_id=experiment.experiment_id)'''
 
 WATCH = '''\
-kl.watch(run);                       # redraws the progress figure until the run ends; stops here if a step fails'''
+run = kl.attach(my_run.run_id, settings)   # follows the run through the same Kubeflow Pipelines API
+kl.watch(run);                             # redraws the progress figure until the run ends; stops here if a step fails'''
 
 WORKSHOP_CALL = '''\
 pred = kl.predict(settings, run_id=run.run_id)
@@ -106,8 +168,12 @@ Keys are never printed.""",
         "doctor": "The doctor checks everything the pipeline needs and says how to fix what is missing.",
         "build": """## 2. Build the pipeline
 
-`mnist-classification-pipeline` has the workshop's graph: `sagemaker-training-job` → `sagemaker-create-model` → {`sagemaker-batch-transformation`, `sagemaker-deploy-model`}. Its components ship with the kit (the workshop loaded them from URLs that no longer exist) and use only boto3. Every SageMaker name derives from the run id, so a re-run adopts what exists instead of colliding. Compiling gives the YAML you could also upload in the Kubeflow Pipelines UI.""",
-        "submit": "## 3. Submit the run\n\nOn the aws target the run goes to your cluster's Kubeflow Pipelines, and the links open the experiment and the run. On the local target it runs with kfp's local runner against the local cloud.",
+As in the workshop: load the Kubeflow Pipelines SDK (step 1), load the SageMaker components (step 2), create the pipeline with your role ARN (step 3), and compile it (step 4).
+
+`mnist-classification-pipeline` has the workshop's graph: `sagemaker-training-job` → `sagemaker-create-model` → {`sagemaker-batch-transformation`, `sagemaker-deploy-model`}. Every SageMaker name derives from the run id, so a re-run adopts what exists instead of colliding. The pipeline is yours to edit: whatever you compile is what runs.""",
+        "components": "The components take the workshop's inputs. `use_aws_secret` gives a step the AWS keys of the secret `aws-secret` that setup made (on the local target, the same secret in the kit's local secret store).",
+        "pipeline": "The pipeline function: its parameters are the workshop's (region, image, instance type and count, volume size, dataset path, model output path, batch input and output, role ARN) plus the run id and the k-means hyperparameters.",
+        "submit": "## 3. Submit the run\n\n`kfp.Client()` creates the experiment and the run (step 5), and prints their links. On the aws target the run goes to your cluster's Kubeflow Pipelines; on the local target to the kit's own Kubeflow Pipelines API, which runs it against the local cloud — the same cells either way.",
         "watch": "## 4. Watch it run\n\nOne bar per step on a time axis, coloured by state, with the training job's phases and its metric.",
         "predict": """## 5. Predictions
 
@@ -146,8 +212,12 @@ EKS Kubeflow ワークショップの「Kubeflow Pipelines with Amazon SageMaker
         "doctor": "ドクターが、パイプラインに必要なものを全て確認し、足りないものの直し方を示します。",
         "build": """## 2. パイプラインの構築
 
-`mnist-classification-pipeline` はワークショップと同じグラフです: `sagemaker-training-job` → `sagemaker-create-model` → {`sagemaker-batch-transformation`, `sagemaker-deploy-model`}。コンポーネントはキットに同梱されており (ワークショップでは、もう存在しない URL から読み込んでいました)、boto3 だけを使います。SageMaker の名前はすべて実行 ID から決まるので、再実行しても衝突せず、既存のジョブを引き継ぎます。コンパイルした YAML は Kubeflow Pipelines の UI にアップロードすることもできます。""",
-        "submit": "## 3. 実行の送信\n\naws ターゲットでは、クラスターの Kubeflow Pipelines に送信され、リンクから実験と実行を開けます。local ターゲットでは、kfp のローカルランナーがローカルクラウドに対して実行します。",
+ワークショップと同じ手順です: Kubeflow Pipelines SDK を読み込み (ステップ 1)、SageMaker コンポーネントを読み込み (ステップ 2)、ロール ARN を使ってパイプラインを作り (ステップ 3)、コンパイルします (ステップ 4)。
+
+`mnist-classification-pipeline` はワークショップと同じグラフです: `sagemaker-training-job` → `sagemaker-create-model` → {`sagemaker-batch-transformation`, `sagemaker-deploy-model`}。SageMaker の名前はすべて実行 ID から決まるので、再実行しても衝突せず、既存のジョブを引き継ぎます。パイプラインは自由に編集できます。コンパイルしたものがそのまま実行されます。""",
+        "components": "コンポーネントはワークショップと同じ入力を取ります。`use_aws_secret` は、セットアップが作ったシークレット `aws-secret` の AWS キーをステップに渡します (local ターゲットでは、キットのローカルシークレットストアにある同じシークレット)。",
+        "pipeline": "パイプライン関数です。パラメーターはワークショップと同じ (リージョン、イメージ、インスタンスタイプと数、ボリュームサイズ、データセットのパス、モデルの出力先、バッチ変換の入力と出力、ロール ARN) に、実行 ID と k-means のハイパーパラメーターを加えたものです。",
+        "submit": "## 3. 実行の送信\n\n`kfp.Client()` が実験と実行を作り (ステップ 5)、そのリンクを表示します。aws ターゲットではクラスターの Kubeflow Pipelines に、local ターゲットではキット自身の Kubeflow Pipelines API に送信され、ローカルクラウドに対して実行されます。どちらでも同じセルです。",
         "watch": "## 4. 進行状況\n\nステップごとに時間軸上の棒を状態の色で描き、トレーニングジョブのフェーズと指標も示します。",
         "predict": """## 5. 推論
 
@@ -163,8 +233,10 @@ k-means は数字の名前を知らないので、検証用の数字 (モデル�
 CELLS = [
     ("md", "title"), ("md", "params"), ("code", PARAMETERS, ["parameters"]), ("md", "settings"),
     ("code", SETTINGS, ["step-settings"]), ("md", "prereq"), ("code", SETUP, ["step-setup"]), ("md", "doctor"),
-    ("code", DOCTOR, ["step-doctor"]), ("md", "build"), ("code", COMPILE, ["step-compile"]), ("md", "submit"),
-    ("code", SUBMIT, ["step-submit"]), ("md", "watch"), ("code", WATCH, ["step-pipeline"]), ("md", "predict"),
+    ("code", DOCTOR, ["step-doctor"]), ("md", "build"), ("code", SDK, ["step-sdk"]), ("md", "components"),
+    ("code", COMPONENTS, ["step-components"]), ("md", "pipeline"), ("code", PIPELINE, ["step-pipeline-code"]),
+    ("code", COMPILE, ["step-compile"]), ("md", "submit"), ("code", SUBMIT, ["step-submit"]), ("md", "watch"),
+    ("code", WATCH, ["step-pipeline"]), ("md", "predict"),
     ("code", WORKSHOP_CALL, ["step-predict"]), ("md", "figures"), ("code", FIGURES, ["step-figures"]),
     ("md", "cleanup"), ("code", CLEANUP, ["step-cleanup"]), ("md", "summary"), ("code", SUMMARY, ["step-summary"]),
 ]

@@ -27,3 +27,17 @@ def test_python_api_example_runs(local_cloud, capsys):
     assert namespace["report"].accuracy > 0.3
     assert "held-out accuracy" in capsys.readouterr().out
     assert namespace["run"].state == "succeeded"
+
+
+@pytest.mark.slow
+def test_pipeline_as_code_example_runs(local_cloud, tmp_path, monkeypatch, capsys):
+    """The README's pipeline-as-code example, as printed: kit components, kfp compile, a plain kfp.Client."""
+    monkeypatch.chdir(tmp_path)
+    section = README.split("## The pipeline as code", 1)[1].split("\n## ", 1)[0]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    module = tmp_path / "readme_pipeline.py"  # a file, not exec of a string: kfp reads the functions' source
+    module.write_text(code)
+    namespace: dict = {"__name__": "readme_pipeline"}
+    exec(compile(code, str(module), "exec"), namespace)  # noqa: S102 - the README's own example
+    assert namespace["run"].state == "succeeded"
+    assert len(namespace["run"].steps) == 4

@@ -57,15 +57,29 @@ def _with_setup(settings: Any) -> Any:
 
 @pipeline.command("compile")
 @settings_options
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="the YAML file to write")
-@click.option("--for-local", is_flag=True, help="components without the per-task pip step (kfp.local)")
+@click.option("-o", "--output", default="mnist-classification-pipeline.yaml", show_default=True,
+              type=click.Path(dir_okay=False), help="the YAML file to write")
 @json_option
-def compile_cmd(settings: Any, output: str, for_local: bool, as_json: bool) -> None:
-    """Compile the pipeline to kfp 2 YAML (same settings → same bytes)."""
+def compile_cmd(settings: Any, output: str, as_json: bool) -> None:
+    """Compile the pipeline to kfp 2 YAML (same settings → same bytes).
+
+    The file runs as it is on either target: upload it in the Kubeflow Pipelines UI, or submit it with
+    kfp.Client().create_run_from_pipeline_package (on the local target after `eval "$(kfsm-lab local env)"`).
+    The bucket and role come from the settings (or what `kfsm-lab setup all` remembered).
+    """
     from ..pipeline.compile import compile_pipeline
 
-    path = compile_pipeline(output, settings, for_cluster=not for_local)
+    path = compile_pipeline(output, _remembered(settings))
     emit({"path": str(path), "bytes": path.stat().st_size}, as_json, f"wrote {path}")
+
+
+def _remembered(settings: Any) -> Any:
+    """The settings with the bucket and role setup settled on, when the user gave none."""
+    if settings.bucket and settings.role_arn:
+        return settings
+    from ..provision import remembered_settings
+
+    return remembered_settings(settings)
 
 
 @pipeline.command("run")
@@ -84,8 +98,8 @@ def run_cmd(settings: Any, run_id: str | None, wait: bool, timeout: float | None
     """
     import sys
 
+    from ..names import check_run_id
     from ..pipeline import start_run
-    from ..pipeline.names import check_run_id
 
     run_id = check_run_id(run_id) if run_id else None  # before setup makes anything for a run that cannot start
     changes = {k: v for k, v in (("kfp_host", kfp_host), ("namespace", namespace)) if v}

@@ -22,6 +22,9 @@ def _serve(args: argparse.Namespace) -> int:
     except KfsmError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 2
+    from ..localkfp.server import LocalKfpServer
+
+    kfp = LocalKfpServer(server.endpoint_url, args.region, host=args.host).start()  # one lifecycle with the cloud
     state = Path(args.state_file) if args.state_file else None
 
     def on_term(signum: int, _frame: object) -> None:
@@ -31,10 +34,12 @@ def _serve(args: argparse.Namespace) -> int:
     if state is not None:
         write_json(state, {
             "pid": os.getpid(), "host": server.host, "port": server.port, "endpoint_url": server.endpoint_url,
+            "kfp_endpoint": kfp.endpoint_url,
             "region": args.region, "pace": args.pace, "started_at": time.time(),
             "log_file": str(state.parent / LOG_FILE_NAME), "python": sys.executable,
         }, private=True)
-    print(f"local cloud serving on {server.endpoint_url} (pid {os.getpid()}, pace {args.pace} s)", flush=True)
+    print(f"local cloud serving on {server.endpoint_url}, Kubeflow Pipelines API on {kfp.endpoint_url} "
+          f"(pid {os.getpid()}, pace {args.pace} s)", flush=True)
     from .warmup import start as warm_up
 
     warm_up(server.endpoint_url)  # read-only, uncounted requests that load moto's S3/IAM paths early
@@ -43,6 +48,7 @@ def _serve(args: argparse.Namespace) -> int:
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
+        kfp.shutdown()
         server.httpd.server_close()
         if state is not None:
             data = read_json(state)

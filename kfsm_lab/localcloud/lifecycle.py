@@ -58,14 +58,18 @@ class LocalCloudInfo:
     reused: bool = False
     account_id: str = ACCOUNT_ID
     instance_id: str = ""
+    kfp_endpoint: str = ""  # the local Kubeflow Pipelines API, served by the same process
     access_key_id: str = field(default=ACCESS_KEY_ID, repr=False)
     secret_access_key: str = field(default=SECRET_ACCESS_KEY, repr=False)
 
     def env(self) -> dict[str, str]:
         """Environment that points boto3 and the AWS CLI at this cloud with its own keys."""
-        return {"AWS_ENDPOINT_URL": self.endpoint_url, "AWS_ACCESS_KEY_ID": self.access_key_id,
-                "AWS_SECRET_ACCESS_KEY": self.secret_access_key, "AWS_DEFAULT_REGION": self.region,
-                "AWS_REGION": self.region}
+        env = {"AWS_ENDPOINT_URL": self.endpoint_url, "AWS_ACCESS_KEY_ID": self.access_key_id,
+               "AWS_SECRET_ACCESS_KEY": self.secret_access_key, "AWS_DEFAULT_REGION": self.region,
+               "AWS_REGION": self.region}
+        if self.kfp_endpoint:
+            env["KF_PIPELINES_ENDPOINT"] = self.kfp_endpoint
+        return env
 
     def public_dict(self) -> dict[str, Any]:
         """Everything but the keys (for printing, JSON output and logs)."""
@@ -139,7 +143,8 @@ def _info_from_state(data: dict, health: dict) -> LocalCloudInfo:
                           pace=float(health.get("pace", data.get("pace", 0.0))),
                           started_at=float(data.get("started_at", 0.0)), state_file=str(state_file()),
                           log_file=data.get("log_file", str(log_file())),
-                          instance_id=str(health.get("instance_id", "")))
+                          instance_id=str(health.get("instance_id", "")),
+                          kfp_endpoint=str(data.get("kfp_endpoint", "")))
 
 
 def status() -> LocalCloudInfo | None:

@@ -1,4 +1,4 @@
-"""The MNIST classification pipeline on kfp 2: components, compile, run on a cluster or locally, watch.
+"""Pipeline runs on both targets through one Kubeflow Pipelines API: compile, start, attach, list, watch.
 
 Entry points: :func:`compile_pipeline`, :func:`start_run`, :func:`attach`, :func:`list_runs`, :class:`RunHandle`.
 Importing this package is light; kfp and boto3 load when first used.

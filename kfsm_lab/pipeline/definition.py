@@ -1,30 +1,23 @@
-"""The ``mnist-classification-pipeline`` graph: training → create model → {batch transform, deploy}.
+"""The kit's packaged ``mnist-classification-pipeline``: the workshop's graph from the public components.
 
-Parameters follow the workshop's pipeline (region, image, instance type/count, volume size, dataset,
-model output, batch input/output, role ARN) plus the run id, the k-means hyperparameters and the
-endpoint and transform instance types. Their defaults come from the settings, so the compiled YAML
-runs as-is from the Kubeflow UI.
+training → create model → {batch transform, deploy}, every step with ``use_aws_secret``. It is the
+same code the notebook shows in its pipeline cell (built from :mod:`kfsm_lab.components`), with
+parameter defaults from the settings, so the compiled YAML runs as-is from the Kubeflow UI or a plain
+``kfp.Client``. Parameters follow the workshop's (region, image, instance type/count, volume size,
+dataset, model output, batch input/output, role ARN) plus the run id, the k-means hyperparameters and
+the endpoint and transform instance types.
 """
 
 # No `from __future__ import annotations`: kfp reads the pipeline function's real annotations.
 
-import json
 from typing import TYPE_CHECKING, Any
 
-from ..images import KMEANS_ACCOUNTS, kmeans_image
-from .components import BASE_IMAGE, build_components
-from .names import PIPELINE_NAME
+from ..names import PIPELINE_NAME
 
 if TYPE_CHECKING:
     from ..config import Settings
 
-SECRET_KEYS = {"AWS_ACCESS_KEY_ID": "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY": "AWS_SECRET_ACCESS_KEY"}
 DESCRIPTION = "MNIST classification with the SageMaker built-in k-means: train, create model, batch transform, deploy."
-
-
-def _image_table() -> str:
-    """Region → k-means image, passed as a constant so a pod resolves an empty ``image`` itself."""
-    return json.dumps({r: kmeans_image(r) for r in sorted(KMEANS_ACCOUNTS)}, sort_keys=True)
 
 
 def default_arguments(settings: "Settings", run_id: str = "") -> dict[str, Any]:
@@ -33,11 +26,12 @@ def default_arguments(settings: "Settings", run_id: str = "") -> dict[str, Any]:
     With a run id, the batch output goes to ``<output>/<run_id>`` so runs never overwrite each other.
     """
     from ..data.layout import S3Layout
+    from ..images import kmeans_image
 
     layout = S3Layout(settings.bucket, settings.s3_prefix) if settings.bucket else None
     return {
         "region": settings.region,
-        "image": "",
+        "image": kmeans_image(settings.region),
         "instance_type": settings.training_instance_type,
         "instance_count": settings.training_instance_count,
         "volume_size": settings.volume_size_gb,
@@ -56,27 +50,20 @@ def default_arguments(settings: "Settings", run_id: str = "") -> dict[str, Any]:
     }
 
 
-def build_pipeline(settings: "Settings", for_cluster: bool, base_image: str = BASE_IMAGE) -> Any:
-    """The pipeline function (a kfp ``GraphComponent``) for a cluster or for ``kfp.local``.
-
-    On a cluster every step reads ``aws-secret`` (settings.secret_name) into the two AWS key
-    variables and gets the region as ``AWS_DEFAULT_REGION``; locally the steps inherit the runner's
-    environment instead, since kfp.local ignores Kubernetes secrets.
-    """
+def build_pipeline(settings: "Settings", secret_name: str | None = None) -> Any:
+    """The pipeline function (a kfp ``GraphComponent``) with the settings' values as defaults."""
     from kfp import dsl
 
-    comps = build_components(for_cluster, base_image)
+    from ..components import (
+        sagemaker_batch_transform_op,
+        sagemaker_deploy_op,
+        sagemaker_model_op,
+        sagemaker_train_op,
+        use_aws_secret,
+    )
+
     d = default_arguments(settings)
-    image_table = _image_table()
-
-    def on_cluster(task: Any) -> Any:
-        task.set_caching_options(False)  # a SageMaker step must really run, never come from cache
-        if for_cluster:
-            from kfp import kubernetes
-
-            kubernetes.use_secret_as_env(task, secret_name=settings.secret_name, secret_key_to_env=SECRET_KEYS)
-            task.set_env_variable("AWS_DEFAULT_REGION", settings.region)
-        return task
+    secret = secret_name or settings.secret_name
 
     @dsl.pipeline(name=PIPELINE_NAME, description=DESCRIPTION)
     def mnist_classification(
@@ -90,18 +77,20 @@ def build_pipeline(settings: "Settings", for_cluster: bool, base_image: str = BA
         endpoint_instance_type: str = d["endpoint_instance_type"],
         transform_instance_type: str = d["transform_instance_type"],
     ) -> None:
-        training = on_cluster(comps.training(
-            region=region, image=image, image_by_region=image_table, instance_type=instance_type,
-            instance_count=instance_count, volume_size=volume_size, dataset_path=dataset_path,
-            model_artifact_path=model_output_path, role=role_arn, run_id=run_id, k=k, feature_dim=feature_dim,
-            mini_batch_size=mini_batch_size, init_method=init_method))
-        create_model = on_cluster(comps.create_model(
+        training = sagemaker_train_op(
+            region=region, image=image, instance_type=instance_type, instance_count=instance_count,
+            volume_size=volume_size, dataset_path=dataset_path, model_artifact_path=model_output_path,
+            role=role_arn, run_id=run_id, k=k, feature_dim=feature_dim, mini_batch_size=mini_batch_size,
+            init_method=init_method)
+        create_model = sagemaker_model_op(
             region=region, image=training.outputs["training_image"],
-            model_artifact_url=training.outputs["model_artifact_url"], role=role_arn, run_id=run_id))
-        on_cluster(comps.batch_transform(
+            model_artifact_url=training.outputs["model_artifact_url"], role=role_arn, run_id=run_id)
+        batch_transform = sagemaker_batch_transform_op(
             region=region, model_name=create_model.output, input_location=batch_transform_input,
-            output_location=batch_transform_output, run_id=run_id, instance_type=transform_instance_type))
-        on_cluster(comps.deploy(region=region, model_name=create_model.output, run_id=run_id,
-                                instance_type=endpoint_instance_type))
+            output_location=batch_transform_output, instance_type=transform_instance_type, run_id=run_id)
+        deploy = sagemaker_deploy_op(region=region, model_name=create_model.output,
+                                     instance_type=endpoint_instance_type, run_id=run_id)
+        for task in (training, create_model, batch_transform, deploy):
+            use_aws_secret(task, secret)
 
     return mnist_classification

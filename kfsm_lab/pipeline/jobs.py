@@ -2,7 +2,7 @@
 
 Each resource is described at most once per ``min_interval`` (10 s on AWS, a fraction of a second on
 the local cloud), a resource in a final status is never described again, and botocore's standard
-retry mode backs off on throttling. The training job's log tail comes from CloudWatch Logs
+retry mode backs off on throttling. A training job's log tail comes from CloudWatch Logs
 (``/aws/sagemaker/TrainingJobs``): two calls, re-made when the job's status moves and otherwise at
 most once per ``log_interval`` (30 s on AWS), so watching one job costs about ten calls a minute.
 """
@@ -12,11 +12,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .names import STEP_DEPLOY, STEP_MODEL, STEP_TRAIN, STEP_TRANSFORM
+from ..config import Settings
 
 TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
-FINAL_STATUSES = _FINAL = {"Completed", "Failed", "Stopped", "InService", "OutOfService", "Created"}
-_FAILED = {"Failed", "Stopped", "OutOfService"}
+FINAL_STATUSES = _FINAL = frozenset({"Completed", "Failed", "Stopped", "InService", "OutOfService", "Created",
+                                     "Deleted"})
+_FAILED = frozenset({"Failed", "Stopped", "OutOfService"})
+# What the console calls each kind, for people.
+KIND_LABEL = {"training_job": "training job", "model": "model", "endpoint": "endpoint",
+              "transform_job": "batch transform job", "tuning_job": "tuning job"}
 
 
 def _ts(value: Any) -> float | None:
@@ -32,10 +36,14 @@ def _missing(exc: BaseException) -> bool:
         m in text for m in ("not found", "does not exist", "could not find")))
 
 
-class JobReader:
-    """Throttled describes of one run's SageMaker resources; ``read(step, name)`` → a plain dict."""
+def is_failed(status: str | None) -> bool:
+    return status in _FAILED
 
-    def __init__(self, settings: Any, min_interval: float | None = None, log_lines: int = 20,
+
+class JobReader:
+    """Throttled describes of SageMaker resources; ``read(kind, name)`` → a plain dict view."""
+
+    def __init__(self, settings: Settings, min_interval: float | None = None, log_lines: int = 20,
                  log_interval: float | None = None) -> None:
         self.settings = settings
         local = settings.target == "local"
@@ -55,57 +63,83 @@ class JobReader:
             self._clients[service] = client(self.settings, service)
         return self._clients[service]
 
-    def read(self, step: str, name: str, force: bool = False) -> dict[str, Any]:
+    def read(self, kind: str, name: str, force: bool = False) -> dict[str, Any]:
         """The latest known view of ``name`` (``{"exists": False}`` before it is created)."""
         cached = self._cache.get(name)
         if cached and not force:
             when, view = cached
-            if view.get("status") in _FINAL and not (step == STEP_TRAIN and not view.get("logs_final")):
+            if view.get("status") in _FINAL and not (kind == "training_job" and not view.get("logs_final")):
                 return view
             if time.monotonic() - when < self.min_interval:
                 return view
         try:
-            view = self._describe(step, name)
+            view = self._describe(kind, name)
         except Exception as exc:
             if not _missing(exc):
                 raise
-            view = {"exists": False}
+            view = {"exists": False, "name": name, "kind": kind}
         self._cache[name] = (time.monotonic(), view)
         return view
 
-    def _describe(self, step: str, name: str) -> dict[str, Any]:
+    def _describe(self, kind: str, name: str) -> dict[str, Any]:
         sm = self._client("sagemaker")
         self.calls += 1
-        if step == STEP_TRAIN:
+        base = {"exists": True, "name": name, "kind": kind}
+        if kind == "training_job":
             d = sm.describe_training_job(TrainingJobName=name)
+            res = d.get("ResourceConfig") or {}
             view = {
-                "exists": True, "status": d.get("TrainingJobStatus"), "secondary_status": d.get("SecondaryStatus"),
-                "failure_reason": d.get("FailureReason"), "created": _ts(d.get("CreationTime")),
-                "start": _ts(d.get("TrainingStartTime")), "end": _ts(d.get("TrainingEndTime")),
+                **base, "arn": d.get("TrainingJobArn"), "status": d.get("TrainingJobStatus"),
+                "secondary_status": d.get("SecondaryStatus"), "failure_reason": d.get("FailureReason"),
+                "created": _ts(d.get("CreationTime")), "start": _ts(d.get("TrainingStartTime")),
+                "end": _ts(d.get("TrainingEndTime")),
                 "phases": [{"status": t.get("Status"), "start": _ts(t.get("StartTime")),
                             "end": _ts(t.get("EndTime")), "message": t.get("StatusMessage")}
                            for t in d.get("SecondaryStatusTransitions", [])],
                 "metrics": {m["MetricName"]: m["Value"] for m in d.get("FinalMetricDataList", [])},
                 "model_artifact_url": (d.get("ModelArtifacts") or {}).get("S3ModelArtifacts"),
                 "image": (d.get("AlgorithmSpecification") or {}).get("TrainingImage"),
+                "instance_type": res.get("InstanceType"), "instance_count": res.get("InstanceCount"),
+                "hyperparameters": d.get("HyperParameters") or {},
             }
             view["logs"] = self._logs_of(name, view["status"])
             view["logs_final"] = view["status"] in _FINAL and bool(view["logs"])  # logs may land just after
             return view
-        if step == STEP_MODEL:
+        if kind == "model":
             d = sm.describe_model(ModelName=name)
-            return {"exists": True, "status": "Created", "created": _ts(d.get("CreationTime"))}
-        if step == STEP_DEPLOY:
+            container = d.get("PrimaryContainer") or {}
+            return {**base, "arn": d.get("ModelArn"), "status": "Created", "created": _ts(d.get("CreationTime")),
+                    "model_artifact_url": container.get("ModelDataUrl"), "image": container.get("Image")}
+        if kind == "endpoint":
             d = sm.describe_endpoint(EndpointName=name)
-            return {"exists": True, "status": d.get("EndpointStatus"), "failure_reason": d.get("FailureReason"),
-                    "created": _ts(d.get("CreationTime")), "end": _ts(d.get("LastModifiedTime"))}
-        if step == STEP_TRANSFORM:
+            variants = d.get("ProductionVariants") or [{}]
+            return {**base, "arn": d.get("EndpointArn"), "status": d.get("EndpointStatus"),
+                    "failure_reason": d.get("FailureReason"), "created": _ts(d.get("CreationTime")),
+                    "end": _ts(d.get("LastModifiedTime")), "endpoint_config": d.get("EndpointConfigName"),
+                    "instance_count": variants[0].get("CurrentInstanceCount")}
+        if kind == "transform_job":
             d = sm.describe_transform_job(TransformJobName=name)
-            return {"exists": True, "status": d.get("TransformJobStatus"), "failure_reason": d.get("FailureReason"),
-                    "created": _ts(d.get("CreationTime")), "start": _ts(d.get("TransformStartTime")),
-                    "end": _ts(d.get("TransformEndTime")),
-                    "output": (d.get("TransformOutput") or {}).get("S3OutputPath")}
-        raise ValueError(f"unknown step {step!r}")
+            res = d.get("TransformResources") or {}
+            return {**base, "arn": d.get("TransformJobArn"), "status": d.get("TransformJobStatus"),
+                    "failure_reason": d.get("FailureReason"), "created": _ts(d.get("CreationTime")),
+                    "start": _ts(d.get("TransformStartTime")), "end": _ts(d.get("TransformEndTime")),
+                    "output": (d.get("TransformOutput") or {}).get("S3OutputPath"),
+                    "input": ((d.get("TransformInput") or {}).get("DataSource") or {}).get(
+                        "S3DataSource", {}).get("S3Uri"),
+                    "instance_type": res.get("InstanceType"), "instance_count": res.get("InstanceCount")}
+        if kind == "tuning_job":
+            d = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+            best = d.get("BestTrainingJob") or {}
+            return {**base, "arn": d.get("HyperParameterTuningJobArn"),
+                    "status": d.get("HyperParameterTuningJobStatus"), "failure_reason": d.get("FailureReason"),
+                    "created": _ts(d.get("CreationTime")), "end": _ts(d.get("HyperParameterTuningEndTime")),
+                    "counters": d.get("TrainingJobStatusCounters") or {},
+                    "best_training_job": best.get("TrainingJobName"),
+                    "best_hyperparameters": best.get("TunedHyperParameters") or {},
+                    "metrics": {(best.get("FinalHyperParameterTuningJobObjectiveMetric") or {}).get(
+                        "MetricName", "objective"): (best.get("FinalHyperParameterTuningJobObjectiveMetric")
+                                                     or {}).get("Value")} if best else {}}
+        raise ValueError(f"unknown SageMaker resource kind {kind!r}")
 
     def _logs_of(self, name: str, status: Any) -> list[str]:
         """The log tail, re-read when the status moved, while a finished job has none yet, or after ``log_interval``."""
@@ -137,16 +171,16 @@ class JobReader:
             lines += [e["message"].rstrip() for e in events.get("events", [])]
         return lines[-self.log_lines:]
 
-    def stop(self, step: str, name: str) -> bool:
-        """Stop a training or transform job if it is still running; True when a stop was sent."""
+    def stop(self, kind: str, name: str) -> bool:
+        """Stop a training, tuning or transform job if it is still running; True when a stop was sent."""
         sm = self._client("sagemaker")
+        calls = {"training_job": lambda: sm.stop_training_job(TrainingJobName=name),
+                 "transform_job": lambda: sm.stop_transform_job(TransformJobName=name),
+                 "tuning_job": lambda: sm.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)}
+        if kind not in calls:
+            return False
         try:
-            if step == STEP_TRAIN:
-                sm.stop_training_job(TrainingJobName=name)
-            elif step == STEP_TRANSFORM:
-                sm.stop_transform_job(TransformJobName=name)
-            else:
-                return False
+            calls[kind]()
         except Exception as exc:
             from ..aws import error_code
 
@@ -155,7 +189,3 @@ class JobReader:
             raise
         self._cache.pop(name, None)
         return True
-
-
-def is_failed(status: str | None) -> bool:
-    return status in _FAILED

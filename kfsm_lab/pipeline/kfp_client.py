@@ -185,16 +185,36 @@ class KfpConnection:
 
     def submit(self, package_path: str | Path, arguments: dict[str, Any], run_name: str,
                experiment_name: str) -> tuple[str, str]:
-        """Create the experiment if missing, start a run; return (experiment_id, kfp_run_id)."""
-        ns = self.namespace if self.namespace != "kubeflow" else None
-        exp = self._call("create experiment", self.client.create_experiment, name=experiment_name, namespace=ns)
-        result = self._call("create run", self.client.run_pipeline, experiment_id=exp.experiment_id,
-                            job_name=run_name, pipeline_package_path=str(package_path), params=arguments,
-                            enable_caching=False)
+        """Find or create the experiment, start a run; return (experiment_id, kfp_run_id).
+
+        The same requests as ``kfp.Client.create_run_from_pipeline_package``, without its printing or
+        displaying of links (the kit shows its own, and a panel's worker thread must not display).
+        """
+        import kfp_server_api
+
+        ns = self.namespace if self.namespace and self.namespace != "kubeflow" else None
+        client = self.client
+        try:
+            exp = self._call("find experiment", client.get_experiment, experiment_name=experiment_name, namespace=ns)
+        except ValueError:  # kfp: "No experiment is found with name ..."
+            exp = self._call("create experiment", client._experiment_api.experiment_service_create_experiment,
+                             experiment=kfp_server_api.V2beta1Experiment(display_name=experiment_name, namespace=ns))
+        config = client._create_job_config(params=arguments, pipeline_package_path=str(package_path), pipeline_id=None,
+                                           version_id=None, enable_caching=False, cache_key=None, pipeline_root=None)
+        body = kfp_server_api.V2beta1Run(experiment_id=exp.experiment_id, display_name=run_name,
+                                         pipeline_spec=config.pipeline_spec, runtime_config=config.runtime_config)
+        result = self._call("create run", client._run_api.run_service_create_run, run=body)
         return exp.experiment_id, result.run_id
 
     def get_run(self, kfp_run_id: str) -> Any:
         return self._call("get run", self.client.get_run, kfp_run_id)
+
+    def list_runs(self, page_size: int = 20, experiment_id: str | None = None) -> list[Any]:
+        """The newest runs (of one experiment, or all), newest first."""
+        ns = self.namespace if self.namespace and self.namespace != "kubeflow" else None
+        result = self._call("list runs", self.client.list_runs, page_size=page_size, sort_by="created_at desc",
+                            experiment_id=experiment_id, namespace=ns)
+        return list(getattr(result, "runs", None) or [])
 
     def terminate(self, kfp_run_id: str) -> None:
         self._call("terminate run", self.client.terminate_run, kfp_run_id)

@@ -1,28 +1,63 @@
-"""Run records: one JSON file per run under ``<state_dir>/runs/``, the memory that outlives a kernel.
+"""Run states and the kit's run records: ``<state_dir>/runs/<run_id>.json``.
 
-A record is written by whoever drives the run (the local runner process, or the submitter on a
-cluster) and read by any handle, the CLI and the runs panel. Records hold no secrets.
+A record says where a run lives — which Kubeflow Pipelines API (the local one or a cluster's), its
+KFP run id, experiment and links — so ``attach(run_id)`` finds it after a kernel restart. What the
+run *is doing* always comes from that API, never from the record. Records hold no secrets and are
+read with validation: a damaged one is set aside and named, never fatal to a listing.
 """
 
 from __future__ import annotations
 
-import os
+import logging
 import time
 from pathlib import Path
 from typing import Any
 
-from ..errors import KfsmError
-from ..state import read_json, state_dir, write_json
-from .names import STEPS, check_run_id, resource_names
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-# Overall and per-step states, the same words for both targets.
+from ..errors import KfsmError
+from ..names import check_run_id
+from ..state import read_json, state_dir, write_json
+
+log = logging.getLogger(__name__)
+
+# The kit's states, the same words for both targets (lowercase), and KFP's RuntimeState mapped onto them.
 PENDING, RUNNING, SUCCEEDED, FAILED, CANCELING, CANCELED, SKIPPED = (
     "pending", "running", "succeeded", "failed", "canceling", "canceled", "skipped")
 FINAL_STATES = frozenset({SUCCEEDED, FAILED, CANCELED, SKIPPED})
+KFP_STATE = {"PENDING": PENDING, "RUNNING": RUNNING, "SUCCEEDED": SUCCEEDED, "SKIPPED": SKIPPED, "FAILED": FAILED,
+             "ERROR": FAILED, "CANCELING": CANCELING, "CANCELED": CANCELED, "PAUSED": RUNNING,
+             "RUNTIME_STATE_UNSPECIFIED": PENDING}
+
+
+def kit_state(kfp_state: Any, default: str = PENDING) -> str:
+    return KFP_STATE.get(str(kfp_state or "").upper().removeprefix("V2BETA1RUNTIMESTATE."), default)
 
 
 class RunNotFoundError(KfsmError):
-    """No record of a run with that id on this machine."""
+    """No run with that id, on this machine or on the target's Kubeflow Pipelines."""
+
+
+class RunRecord(BaseModel):
+    """Where a run lives. ``run_id`` is the kit's (resource names derive from it); ``kfp_run_id`` the API's."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    run_id: str
+    kfp_run_id: str
+    target: str
+    kfp_host: str = ""
+    namespace: str = ""
+    experiment_id: str = ""
+    experiment: str = ""
+    pipeline_name: str = ""
+    created_at: float = Field(default_factory=time.time)
+    links: dict[str, str] = Field(default_factory=dict)
+    region: str = ""
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    # What a handle last saw of a cluster run (state, steps), so listings need no network call.
+    last_seen: dict[str, Any] = Field(default_factory=dict)
+    last_seen_at: float | None = None
 
 
 def runs_dir() -> Path:
@@ -33,81 +68,45 @@ def record_path(run_id: str) -> Path:
     return runs_dir() / f"{check_run_id(run_id)}.json"
 
 
-def log_path(run_id: str) -> Path:
-    return runs_dir() / f"{check_run_id(run_id)}.log"
-
-
-def kfp_root(run_id: str) -> Path:
-    """kfp.local's pipeline_root for a run: inside the state folder, never the working directory."""
-    return state_dir() / "kfp" / check_run_id(run_id)
-
-
 def now() -> float:
     return time.time()
 
 
-def new_record(run_id: str, target: str, settings: dict[str, Any], arguments: dict[str, Any]) -> dict[str, Any]:
-    """A fresh record in state ``pending`` with every step known by name and SageMaker name."""
-    names = resource_names(run_id)
-    job_of = {STEPS[0]: names.training_job, STEPS[1]: names.model, STEPS[2]: names.transform_job,
-              STEPS[3]: names.endpoint}
-    return {
-        "run_id": run_id, "target": target, "state": PENDING, "created_at": now(), "started_at": None,
-        "finished_at": None, "error": None, "settings": settings, "arguments": arguments,
-        "resources": names.as_dict(), "links": {}, "outputs": {},
-        "steps": {s: {"name": s, "state": PENDING, "start": None, "end": None, "job_name": job_of[s],
-                      "job_status": None, "secondary_status": None, "failure_reason": None} for s in STEPS},
-    }
+def save(record: RunRecord) -> None:
+    write_json(record_path(record.run_id), record.model_dump(mode="json"))
 
 
-def save(record: dict[str, Any]) -> None:
-    record["updated_at"] = now()
-    write_json(record_path(record["run_id"]), record)
+def _read(path: Path) -> RunRecord | None:
+    data = read_json(path)
+    if data is None:
+        return None
+    try:
+        return RunRecord.model_validate(data)
+    except ValidationError as exc:
+        aside = path.with_name(f"{path.name}.bad-{int(time.time())}")
+        try:
+            path.replace(aside)
+            log.warning("set aside the damaged run record %s as %s: %s", path, aside.name, exc.errors()[:1])
+        except OSError:
+            pass
+        return None
 
 
-def load(run_id: str) -> dict[str, Any]:
-    rec = read_json(record_path(run_id))
-    if not isinstance(rec, dict):
-        raise RunNotFoundError(f"no run {run_id!r} is recorded in {runs_dir()}",
-                               "`kfsm-lab pipeline status` lists the known runs; check KFSM_STATE_DIR")
-    return rec
+def load(run_id: str) -> RunRecord | None:
+    """The record of the kit's run ``run_id``, or one whose KFP run id is ``run_id``; None when unknown."""
+    try:
+        rec = _read(record_path(run_id))
+    except KfsmError:  # not a kit run id (a KFP uuid is one, so this is some other string)
+        rec = None
+    if rec is not None:
+        return rec
+    return next((r for r in all_records() if r.kfp_run_id == run_id), None)
 
 
-def all_records() -> list[dict[str, Any]]:
+def all_records() -> list[RunRecord]:
     """Every readable record, newest first."""
     d = runs_dir()
     if not d.is_dir():
         return []
-    recs = [r for p in d.glob("*.json") if isinstance(r := read_json(p), dict) and "run_id" in r]
-    return sorted(recs, key=lambda r: r.get("created_at") or 0, reverse=True)
-
-
-def pid_alive(pid: int | None, run_id: str | None = None) -> bool:
-    """True when that process exists (not a zombie) and, given ``run_id``, is that run's runner.
-
-    The command-line check keeps a recycled pid (after a reboot, say) from passing for a live run.
-    """
-    if not pid:
-        return False
-    try:
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    proc = Path(f"/proc/{pid}")
-    try:
-        if proc.joinpath("stat").read_text().rsplit(")", 1)[-1].split()[0] == "Z":
-            return False
-        if run_id is not None:
-            argv = proc.joinpath("cmdline").read_bytes().split(b"\0")
-            return b"kfsm_lab.pipeline.local_runner" in argv and run_id.encode() in argv
-    except (OSError, IndexError):
-        pass  # no /proc (not Linux): the signal check above is all there is
-    return True
+    recs = [r for p in d.glob("*.json") if (r := _read(p)) is not None]
+    return sorted(recs, key=lambda r: r.created_at, reverse=True)

@@ -167,7 +167,7 @@ def find_latest_run(sm: Any) -> str:
 
 def run_resources(sm: Any, run_id: str) -> dict[str, Any]:
     """Endpoint, model artifact and batch output of a run, from SageMaker itself."""
-    from ..pipeline.names import resource_names
+    from ..names import resource_names
 
     names = resource_names(run_id)
     try:

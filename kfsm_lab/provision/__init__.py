@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from ..config import Settings
     from ..data.mnist import MnistSplits
 
-__all__ = ["SetupReport", "StepResult", "plan", "setup_all", "setup_bucket", "setup_data", "setup_iam"]
+__all__ = ["SetupReport", "StepResult", "plan", "remembered_settings", "setup_all", "setup_bucket", "setup_data",
+           "setup_iam"]
 
 
 def _clients(settings: Settings, clients: tuple[Any, Any] | None = None, acknowledge: bool = True
@@ -63,10 +64,24 @@ def setup_iam(settings: Settings, report: SetupReport | None = None, worker_role
 
         report.add(ensure_secret(settings, secret_store.pipeline_credentials(settings)))
     else:
-        report.add(StepResult("secret", "already there" if report.steps[-2].status == "already there"
-                              else "created", f"local secret store {secret_store.path_for(settings).name} (0600)"))
+        report.add(_ensure_local_secret(settings))
     report.settings = (report.settings or settings).replace(role_arn=role.value)
     return report
+
+
+def _ensure_local_secret(settings: Settings) -> StepResult:
+    """The local Kubeflow Pipelines' stand-in for ``aws-secret`` (what ``use_aws_secret`` maps into a step)."""
+    from ..localkfp import secrets
+
+    creds = secret_store.pipeline_credentials(settings)
+    try:
+        same = secrets.get(settings.secret_name) == creds
+    except secrets.SecretNotFound:
+        same = False
+    if not same:
+        secrets.put(settings.secret_name, creds)
+    return StepResult("secret", "already there" if same else "created",
+                      f"{settings.secret_name} in the local secret store (0600)")
 
 
 def setup_data(settings: Settings, report: SetupReport | None = None, splits: MnistSplits | None = None,
@@ -90,6 +105,23 @@ def setup_all(settings: Settings, splits: MnistSplits | None = None, worker_role
     setup_iam(report.settings, report, worker_role=worker_role, clients=clients)
     setup_data(report.settings, report, splits, clients)
     return report
+
+
+def remembered_settings(settings: Settings) -> Settings:
+    """The settings with the bucket and execution role that ``setup`` makes (or made) filled in, without
+    creating anything: the remembered bucket name, and the role ARN from the caller's account."""
+    from ..aws import partition_of
+
+    changes: dict[str, Any] = {}
+    if not settings.bucket:
+        changes["bucket"] = resolve_bucket(settings)
+    if not settings.role_arn:
+        if settings.target == "local":
+            from ..localcloud import ACCOUNT_ID as account
+        else:
+            account = call(aws.client(settings, "sts"), "get_caller_identity")["Account"]
+        changes["role_arn"] = f"arn:{partition_of(settings.region)}:iam::{account}:role/{settings.role_name}"
+    return settings.replace(**changes) if changes else settings
 
 
 def plan(settings: Settings) -> SetupReport:

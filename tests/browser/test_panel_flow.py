@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import expect
 from server.endpoint_factory import Clients, clients, live_kit_endpoints
 
-from kfsm_lab.pipeline.names import STEPS
+from kfsm_lab.names import STEPS
 
 from .conftest import requires_chromium
 from .labpage import LabPage

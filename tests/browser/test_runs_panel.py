@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import os
+import time
+import uuid
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
+from kfsm_lab.names import STEPS, new_run_id
 from kfsm_lab.pipeline import runs
-from kfsm_lab.pipeline.names import STEPS, new_run_id
 
 from .conftest import requires_chromium
 from .labpage import LabPage
@@ -20,22 +21,29 @@ KFP_RUN = "https://kubeflow.example.org/pipeline/#/runs/details/0a1b2c3d"
 
 
 def _record(target: str, state: str, step_states: list[str]) -> dict[str, Any]:
-    rec = runs.new_record(new_run_id(), target, {"target": target, "region": "us-west-2"}, {})
-    rec["state"] = state
-    rec["pid"] = os.getpid()  # a live process: the run is not mistaken for an abandoned one
-    for name, step_state in zip(STEPS, step_states, strict=True):
-        rec["steps"][name]["state"] = step_state
-    if target == "aws":
-        rec["links"] = {"run": KFP_RUN}
-    runs.save(rec)
+    """A cluster run as the kit remembers it (what a handle last saw), written the way handles write it."""
+    rec = {"run_id": new_run_id(), "kfp_run_id": str(uuid.uuid4()), "target": target, "region": "us-west-2",
+           "links": {"run": KFP_RUN}, "last_seen_at": time.time(),
+           "last_seen": {"state": state, "error": None,
+                         "steps": [{"name": n, "state": st, "job_name": f"kfsm-x-{n}", "depends_on": []}
+                                   for n, st in zip(STEPS, step_states, strict=True)]}}
+    _save(rec)
     return rec
 
 
+def _save(rec: dict[str, Any]) -> None:
+    runs.save(runs.RunRecord.model_validate(rec))
+
+
+def _step(rec: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(s for s in rec["last_seen"]["steps"] if s["name"] == name)
+
+
 def test_runs_panel_lists_and_follows_runs(lab: LabPage, lab_server):
-    done = _record("local", "succeeded", ["succeeded"] * 4)
+    done = _record("aws", "succeeded", ["succeeded"] * 4)
     live = _record("aws", "running", ["succeeded", "running", "pending", "pending"])
-    live["steps"][STEPS[1]]["job_status"] = "InProgress"
-    runs.save(live)
+    _step(live, STEPS[1])["job_status"] = "InProgress"
+    _save(live)
 
     lab.side_tab("kfsm-lab-runs").click()
     panel = lab.page.locator(".kfsm-lab-runs-panel")
@@ -53,17 +61,16 @@ def test_runs_panel_lists_and_follows_runs(lab: LabPage, lab_server):
     lab.screenshot("runs-running")
 
     # the run goes on: the panel follows without a click
-    live["steps"][STEPS[1]]["state"] = "succeeded"
-    live["steps"][STEPS[1]]["job_status"] = "Completed"
-    live["steps"][STEPS[2]]["state"] = "running"
-    runs.save(live)
+    _step(live, STEPS[1]).update(state="succeeded", job_status="Completed")
+    _step(live, STEPS[2])["state"] = "running"
+    _save(live)
     expect(live_item.locator(f".kfsm-lab-step[data-step='{STEPS[2]}']")).to_have_attribute(
         "data-state", "running", timeout=15_000)
-    live["state"] = "failed"
-    live["steps"][STEPS[2]]["state"] = "failed"
-    live["steps"][STEPS[2]]["failure_reason"] = "ClientError: feature_dim 10 does not match the data (784)"
-    live["error"] = "sagemaker-batch-transformation failed"
-    runs.save(live)
+    live["last_seen"]["state"] = "failed"
+    _step(live, STEPS[2]).update(state="failed",
+                                 failure_reason="ClientError: feature_dim 10 does not match the data (784)")
+    live["last_seen"]["error"] = "sagemaker-batch-transformation failed"
+    _save(live)
     expect(live_item).to_have_attribute("data-state", "failed", timeout=15_000)
     expect(live_item.locator(".kfsm-lab-failure")).to_contain_text("feature_dim 10 does not match")
     expect(live_item.locator(".kfsm-lab-error").last).to_contain_text("batch-transformation failed")

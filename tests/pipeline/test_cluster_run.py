@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from kfsm_lab.config import load_settings
+from kfsm_lab.names import STEPS
 from kfsm_lab.pipeline import attach, list_runs, start_run
-from kfsm_lab.pipeline.names import STEPS
 
 from .kfp_standin import KfpStandIn
 

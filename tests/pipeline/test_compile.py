@@ -10,8 +10,8 @@ import yaml
 
 from kfsm_lab.config import load_settings
 from kfsm_lab.errors import ValidationError
+from kfsm_lab.names import STEPS, new_run_id, resource_names
 from kfsm_lab.pipeline import compile_pipeline
-from kfsm_lab.pipeline.names import STEPS, new_run_id, resource_names
 
 ROLE = "arn:aws:iam::123456789012:role/eksworkshop-sagemaker-kfp-role"
 
@@ -61,17 +61,24 @@ def test_graph_parameters_and_secret(settings, tmp_path):
         assert secret["secretName"] == "aws-secret"
         assert {k["envVar"] for k in secret["keyToEnv"]} == {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
     container = spec["deploymentSpec"]["executors"]["exec-sagemaker-training-job"]["container"]
-    assert any(e == {"name": "AWS_DEFAULT_REGION", "value": "us-west-2"} for e in container["env"])
     assert "boto3" in container["command"][2] and "kfp==" in container["command"][2]
     assert "import kfsm_lab" not in container["command"][-1] and "from kfsm_lab" not in container["command"][-1]
     assert all(not t.get("cachingOptions", {}).get("enableCache") for t in tasks.values())
 
 
-def test_local_build_has_no_pip_step(settings, tmp_path):
-    spec = _docs(compile_pipeline(tmp_path / "l.yaml", settings, for_cluster=False))
-    assert len(spec) == 1  # no platform config: kfp.local ignores Kubernetes secrets anyway
-    for ex in spec[0]["deploymentSpec"]["executors"].values():
-        assert "pip install" not in " ".join(ex["container"]["command"])
+def test_any_pipeline_compiles_and_packaged_defaults_come_from_setup(tmp_path, monkeypatch):
+    """`kfsm-lab pipeline compile` with no arguments uses the bucket and role that setup makes."""
+    from .user_pipelines import mine
+
+    monkeypatch.setenv("KFSM_STATE_DIR", str(tmp_path / "state"))
+    spec = _docs(compile_pipeline(tmp_path / "mine.yaml", pipeline=mine))[0]
+    assert list(spec["root"]["dag"]["tasks"]) == ["hello"]
+    r = subprocess.run([sys.executable, "-m", "kfsm_lab", "pipeline", "compile", "-o", str(tmp_path / "d.yaml")],
+                       capture_output=True, text=True, env={**__import__("os").environ})
+    assert r.returncode == 0, r.stderr
+    params = _docs(tmp_path / "d.yaml")[0]["root"]["inputDefinitions"]["parameters"]
+    assert params["role_arn"]["defaultValue"] == ROLE
+    assert params["dataset_path"]["defaultValue"].endswith("-kubeflow-pipeline-data/mnist_kmeans_example/data")
 
 
 def test_yaml_suffix_required(settings, tmp_path):
@@ -94,7 +101,8 @@ def test_resource_names_fit_sagemaker_rules():
     assert max(len(n) for n in longest.as_dict().values()) <= 63
     names = resource_names("r-1")
     assert names.training_job == "kfsm-r-1-train" and names.endpoint == "kfsm-r-1-endpoint"
-    assert len(set(names.as_dict().values())) == 5
+    assert len(set(names.as_dict().values())) == 6
+    assert len(resource_names("a" * 40).tuning_job) <= 32  # the service's limit for tuning jobs
     rid = new_run_id()
     assert resource_names(rid).model.startswith(f"kfsm-{rid}")
     with pytest.raises(ValidationError):

@@ -11,7 +11,6 @@ from kfsm_lab import aws
 from kfsm_lab.data import S3Layout
 from kfsm_lab.images import kmeans_image
 from kfsm_lab.pipeline.jobs import JobReader
-from kfsm_lab.pipeline.names import STEP_TRAIN
 
 
 def test_aws_spacing_keeps_a_watched_job_under_twelve_calls_a_minute():
@@ -48,7 +47,7 @@ def _log_calls(local_cloud) -> int:
 def test_log_tail_is_read_once_while_the_status_stays(ready, local_cloud, trained):
     reader = JobReader(ready, min_interval=0, log_interval=60)
     before = _log_calls(local_cloud)
-    views = [reader.read(STEP_TRAIN, trained, force=True) for _ in range(3)]
+    views = [reader.read("training_job", trained, force=True) for _ in range(3)]
     assert reader.calls == 3  # every forced read describes the job
     assert views[-1]["status"] == "Completed" and views[-1]["logs"] == views[0]["logs"] != []
     assert _log_calls(local_cloud) - before == 2  # one describe_log_streams + one get_log_events, not three of each
@@ -58,5 +57,5 @@ def test_log_tail_is_read_again_after_log_interval(ready, local_cloud, trained):
     reader = JobReader(ready, min_interval=0, log_interval=0)
     before = _log_calls(local_cloud)
     for _ in range(2):
-        reader.read(STEP_TRAIN, trained, force=True)
+        reader.read("training_job", trained, force=True)
     assert _log_calls(local_cloud) - before == 4

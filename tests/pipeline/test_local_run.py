@@ -11,8 +11,8 @@ import pytest
 from kfsm_lab import aws
 from kfsm_lab.data import split_s3_uri
 from kfsm_lab.monitor import diff, progress_figure
+from kfsm_lab.names import STEP_TRAIN, STEPS
 from kfsm_lab.pipeline import attach, list_runs, start_run
-from kfsm_lab.pipeline.names import STEP_TRAIN, STEPS
 
 pytestmark = pytest.mark.slow
 
@@ -78,15 +78,40 @@ def test_reattach_and_list_runs(first):
 
 def test_no_key_in_run_files(first, ready):
     from kfsm_lab.pipeline.handle import pipeline_keys
+    from kfsm_lab.pipeline.runs import record_path
 
     handle, _, _ = first
     secret = pipeline_keys(ready)["AWS_SECRET_ACCESS_KEY"]
-    rec_path = Path(handle.log_path).with_suffix(".json")
-    files = [rec_path, Path(handle.log_path)]
-    files += [p for p in Path(json.loads(rec_path.read_text())["pipeline_root"]).rglob("*") if p.is_file()]
-    assert len(files) > 4
+    run_dir = Path(handle.log_path).parent
+    files = [record_path(handle.run_id), *(p for p in run_dir.rglob("*") if p.is_file())]
+    assert len(files) > 8  # run.json, status.json, the runner's and four task logs, executor files
     for f in files:
         assert secret not in f.read_text(errors="replace"), f
+
+
+def test_edited_pipeline_with_a_user_step_runs_and_shows_everywhere(ready, first):
+    """The kit's components plus the user's own evaluation step: five tasks, in the handle, CLI and runs list."""
+    import os
+    import subprocess
+    import sys
+
+    from kfsm_lab.pipeline.definition import default_arguments
+
+    from .user_pipelines import mnist_with_evaluation
+
+    handle = start_run(ready, pipeline=mnist_with_evaluation).wait(timeout=180)
+    assert handle.state == "succeeded", handle.error
+    steps = {s["name"]: s for s in handle.steps}
+    assert set(steps) == {*STEPS, "evaluate"} and all(s["state"] == "succeeded" for s in steps.values())
+    assert steps["evaluate"]["kind"] is None and steps["evaluate"]["depends_on"] == ["sagemaker-batch-transformation"]
+    assert "predictions in s3://" in Path(steps["evaluate"]["log_path"]).read_text()
+    assert handle.parameters["batch_transform_output"] == default_arguments(ready, handle.run_id)[
+        "batch_transform_output"]  # the settings filled the parameters the user's pipeline declares
+    row = next(r for r in list_runs(limit=50) if r["run_id"] == handle.run_id)
+    assert len(row["steps"]) == 5 and row["pipeline_name"] == "mnist-with-evaluation"
+    text = subprocess.run([sys.executable, "-m", "kfsm_lab", "pipeline", "status", handle.run_id],
+                          capture_output=True, text=True, env=dict(os.environ), timeout=120).stdout
+    assert "evaluate" in text and "succeeded" in text
 
 
 def test_second_run_gets_its_own_resources(first, ready):
@@ -108,8 +133,8 @@ def test_rerun_with_the_same_id_adopts(first, ready):
     before = sm.describe_training_job(TrainingJobName=handle.outputs["training_job_name"])["CreationTime"]
     again = start_run(ready, run_id=handle.run_id).wait(timeout=180)
     assert again.state == "succeeded", again.error
-    log = Path(again.log_path).read_text()
-    assert "adopting the existing training job" in log and "adopting the existing endpoint" in log
+    assert "adopting the existing training job" in Path(again.step(STEP_TRAIN)["log_path"]).read_text()
+    assert "adopting the existing endpoint" in Path(again.step("sagemaker-deploy-model")["log_path"]).read_text()
     after = sm.describe_training_job(TrainingJobName=handle.outputs["training_job_name"])["CreationTime"]
     assert after == before
 
@@ -159,7 +184,7 @@ def test_cancel_stops_the_training_job(ready, local_cloud):
         sm = aws.client(ready, "sagemaker")
         status = sm.describe_training_job(TrainingJobName=handle.step(STEP_TRAIN)["job_name"])["TrainingJobStatus"]
         assert status in ("Stopping", "Stopped")
-        assert "stopping the SageMaker job" in Path(handle.log_path).read_text()
+        assert "stopping the SageMaker job" in Path(handle.step(STEP_TRAIN)["log_path"]).read_text()
         assert attach(handle.run_id).state == "canceled"
     finally:
         _set_pace(local_cloud, 0)
@@ -171,11 +196,11 @@ def test_describes_are_economical(first, ready):
     handle, _, _ = first
     reader = JobReader(ready, min_interval=5.0)
     for _ in range(10):
-        view = reader.read(STEP_TRAIN, handle.outputs["training_job_name"])
+        view = reader.read("training_job", handle.outputs["training_job_name"])
     assert view["status"] == "Completed" and reader.calls == 1  # a finished job is read once
     for _ in range(10):
-        missing = reader.read(STEP_TRAIN, "kfsm-not-started-train")
-    assert missing == {"exists": False} and reader.calls == 2  # at most one describe per interval
+        missing = reader.read("training_job", "kfsm-not-started-train")
+    assert missing["exists"] is False and reader.calls == 2  # at most one describe per interval
 
 
 def _faults(local_cloud, method: str, body: dict | None = None) -> dict:
@@ -189,7 +214,7 @@ def _faults(local_cloud, method: str, body: dict | None = None) -> dict:
 
 
 def test_throttled_describes_are_retried_and_a_lost_transform_fails_the_run(ready, local_cloud):
-    from kfsm_lab.pipeline.names import STEP_TRANSFORM, new_run_id
+    from kfsm_lab.names import STEP_TRANSFORM, new_run_id
 
     try:
         _faults(local_cloud, "POST", {"operation": "sagemaker.DescribeTrainingJob", "kind": "throttle", "count": 3})
@@ -212,3 +237,12 @@ def test_throttled_describes_are_retried_and_a_lost_transform_fails_the_run(read
         assert handle.state == "failed" and "instance was lost midway" in handle.error
     finally:
         _faults(local_cloud, "DELETE")
+
+
+def test_a_missing_bucket_fails_the_training_step_with_sagemakers_reason(ready):
+    handle = start_run(ready, arguments={"dataset_path": "s3://kfsm-no-such-bucket-here/data"}).wait(timeout=180)
+    assert handle.state == "failed"
+    train = handle.step(STEP_TRAIN)
+    assert train["state"] == "failed" and "No S3 objects found" in train["failure_reason"]
+    assert "kfsm-no-such-bucket-here" in handle.error
+    assert [handle.step(n)["state"] for n in STEPS[1:]] == ["skipped"] * 3

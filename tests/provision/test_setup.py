@@ -178,10 +178,14 @@ def test_cli_setup_all_twice_and_no_secret_in_outputs(fresh_settings):
     everything = "".join(r.stdout + r.stderr for r in (r1, r2, dry, doc))
     assert rec["access_key_id"] not in everything
     assert rec["secret_access_key"] not in everything
+    from kfsm_lab.localkfp import secrets
     from kfsm_lab.state import state_dir
 
+    private = {secret_store.path_for(fresh_settings), secrets.secrets_dir() / f"{fresh_settings.secret_name}.json"}
+    for path in private:  # the kit's record of its key, and the local stand-in for the aws-secret secret
+        assert path.stat().st_mode & 0o777 == 0o600 and path.parent.stat().st_mode & 0o777 == 0o700, path
     for path in state_dir().rglob("*"):
-        if path.is_file() and path != secret_store.path_for(fresh_settings) and path.suffix in (".json", ".log", ""):
+        if path.is_file() and path not in private and path.suffix in (".json", ".log", ""):
             text = path.read_text(errors="ignore")
             assert rec["secret_access_key"] not in text, path
 

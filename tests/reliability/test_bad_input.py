@@ -130,8 +130,8 @@ def test_cli_flags_fail_in_one_clear_line(local_cloud, tmp_path, args, code, mes
 
 # --- values that pass the syntax check but not the service ---------------------------------------
 def test_role_that_does_not_exist_fails_the_run_and_creates_no_job(local_cloud, ready):
+    from kfsm_lab.names import STEP_TRAIN
     from kfsm_lab.pipeline import start_run
-    from kfsm_lab.pipeline.names import STEP_TRAIN
 
     before = inventory(local_cloud)
     settings = ready.replace(role_arn=f"{ARN}no-such-role-{tag()}")

@@ -56,7 +56,7 @@ def test_server_errors_have_each_protocols_shape(local_cloud, service, op, call,
 
 def test_kit_clients_use_standard_retries(ready):
     """aws.client: standard mode, 8 attempts; the pipeline steps' own clients: standard mode too."""
-    from kfsm_lab.pipeline.step_runtime import kfsm_client
+    from kfsm_lab.components.runtime import kfsm_client
 
     kit = aws.client(ready, "sagemaker")
     assert kit.meta.config.retries["mode"] == "standard" and kit.meta.config.retries["total_max_attempts"] >= 5
@@ -146,8 +146,8 @@ def test_pipeline_rides_out_throttling_and_5xx(local_cloud, ready):
 
 @pytest.mark.slow
 def test_job_failing_midway_is_reported_and_a_rerun_finishes(local_cloud, ready):
+    from kfsm_lab.names import STEP_TRAIN
     from kfsm_lab.pipeline import start_run
-    from kfsm_lab.pipeline.names import STEP_TRAIN
 
     run_id = f"relfail-{tag()}"
     local_cloud.admin("faults", {"kind": "fail_job", "job": f"kfsm-{run_id}-train", "after_seconds": 0,

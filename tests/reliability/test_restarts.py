@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 from rel_helpers import delta, fresh_settings, stats, tag
 
+from kfsm_lab.names import STEP_TRAIN
 from kfsm_lab.pipeline import attach, start_run
-from kfsm_lab.pipeline import runs as run_records
-from kfsm_lab.pipeline.names import STEP_TRAIN
 
 pytestmark = pytest.mark.slow
 
@@ -32,15 +32,18 @@ def test_killed_runner_rerun_with_same_id_adopts_without_duplicates(separate_clo
         while handle.refresh().step(STEP_TRAIN).get("job_status") != "InProgress":
             assert time.monotonic() < deadline, "training never started"
             time.sleep(0.1)
-        rec = run_records.load(run_id)
-        os.killpg(rec["pgid"], signal.SIGKILL)  # the runner and its step die; the SageMaker job goes on
+        from kfsm_lab.localkfp.store import Store
+
+        status = Store().run(handle.kfp_run_id).status()
+        os.killpg(status.pid, signal.SIGKILL)  # the runner and its step die; the SageMaker job goes on
+        os.killpg(status.tasks[STEP_TRAIN].pid, signal.SIGKILL)
         time.sleep(0.3)
         dead = attach(run_id)
         assert dead.state == "failed" and "ended unexpectedly" in dead.error
 
         again = start_run(settings, run_id=run_id).wait(timeout=180, interval=0.2)
         assert again.state == "succeeded", again.error
-        assert run_records.load(run_id)["steps"][STEP_TRAIN].get("adopted") is True
+        assert "adopting the existing training job" in Path(again.step(STEP_TRAIN)["log_path"]).read_text()
         d = delta(before, stats(info))
         assert {k: d.get(k, 0) for k in CREATES} == dict.fromkeys(CREATES, 1), d  # nothing created twice
         sm = info.client("sagemaker")

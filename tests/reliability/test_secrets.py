@@ -66,7 +66,7 @@ def test_cli_run_and_its_notebook_leave_no_key_anywhere(separate_cloud, tmp_path
         seen = info.admin("stats")["access_key_fingerprints"]
         assert any(fingerprint(k) in seen for k in keys), "the run signed with the stored pipeline key"
         assert list((tmp_path / "out").glob("*.ipynb")), "the executed notebook is there to scan"
-        assert list(state.glob("runs/*.log")) and (state / "localcloud.log").is_file()
+        assert list(state.glob("kfp/runs/*/logs/*.log")) and (state / "localcloud.log").is_file()
         found, files = scan(keys, {"setup stdout": setup.stdout, "setup stderr": setup.stderr,
                                    "run stdout": run.stdout, "run stderr": run.stderr},
                             [tmp_path, state], skip=state / "secrets")

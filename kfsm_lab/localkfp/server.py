@@ -1,0 +1,44 @@
+"""The local Kubeflow Pipelines' HTTP server: :class:`.api.LocalKfpApp` on 127.0.0.1, in the local cloud process."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from .api import LocalKfpApp
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: Any, **kwargs: Any) -> None:  # kfp.Client polls; no line per request
+        pass
+
+
+class LocalKfpServer:
+    """Serve the local KFP API next to the local cloud (``cloud_endpoint``) on its own port."""
+
+    def __init__(self, cloud_endpoint: str, region: str, host: str = "127.0.0.1", port: int = 0) -> None:
+        from ..localcloud.server import check_loopback
+
+        self.host = check_loopback(host)
+        self.app = LocalKfpApp(cloud_endpoint, region)
+        self.httpd = make_server(self.host, port, self.app, threaded=True, request_handler=_QuietHandler)
+        self.port = self.httpd.server_address[1]
+        self.app.origin = self.endpoint_url
+        self._thread: threading.Thread | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> LocalKfpServer:
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True, name="kfsm-localkfp")
+        self._thread.start()
+        return self
+
+    def shutdown(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(5)
