@@ -213,8 +213,11 @@ class Panel:
             p = c._live_progress()
             lang = c.lang
             # The slow parts (figures) first, then every small trait in a burst: the views change together.
-            self._draw_run(p)
-            self._draw_prediction(p)
+            try:
+                self._draw_run(p)
+                self._draw_prediction(p)
+            except Exception:  # a figure that cannot be drawn must never leave the buttons stale
+                log.exception("drawing the run or the predictions failed")
             for name, widget in self.inputs.items():
                 widget.message = p.field_errors.get(name) or ""
                 widget.disabled = p.busy is not None or p.run_active or p.cell_running
