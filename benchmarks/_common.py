@@ -173,9 +173,19 @@ def machine_facts() -> dict[str, str]:
             "platform": platform.platform(), "load average (1/5/15 min)": " / ".join(f"{x:.2f}" for x in load)}
 
 
+def load1() -> float:
+    """The 1-minute load average."""
+    return os.getloadavg()[0]
+
+
+def noisy_load(load: float, cpus: int | None = None) -> bool:
+    """A machine busier than half its cores: absolute times and even ratios stop meaning much."""
+    return load > (cpus or os.cpu_count() or 1) / 2
+
+
 @dataclass
 class Figure:
-    """One reported figure: what, the value, the goal and whether it is met."""
+    """One reported figure: what, the value, the goal and whether it is met (None: no goal, or not judged)."""
 
     section: str
     name: str
@@ -183,10 +193,21 @@ class Figure:
     goal: str = ""
     met: bool | None = None
     note: str = ""
+    judged: bool = True  # False when the machine was too busy for the goal to mean anything
+
+    @property
+    def has_goal(self) -> bool:
+        return self.met is not None
+
+    def verdict(self) -> str:
+        if self.met is None:
+            return ""
+        if not self.judged:
+            return "not judged (noisy)"
+        return "met" if self.met else "MISSED"
 
     def line(self) -> str:
-        mark = "" if self.met is None else ("met" if self.met else "MISSED")
-        return f"  {self.name:<58} {self.value:<22} {self.goal:<18} {mark}"
+        return f"  {self.name:<58} {self.value:<22} {self.goal:<18} {self.verdict()}"
 
 
 @dataclass
@@ -195,6 +216,19 @@ class Section:
     figures: list[Figure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    load_before: float | None = None  # 1-minute load average when the benchmark started, and ended
+    load_after: float | None = None
+
+    @property
+    def noisy(self) -> bool:
+        loads = [x for x in (self.load_before, self.load_after) if x is not None]
+        return any(noisy_load(x) for x in loads)
+
+    def judge(self) -> None:
+        """Mark every goal "not judged" when the load at either end exceeded half the cores."""
+        if self.noisy:
+            for f in self.figures:
+                f.judged = False
 
     def add(self, name: str, value: str, goal: str = "", met: bool | None = None, note: str = "") -> Figure:
         fig = Figure(self.title, name, value, goal, met, note)
@@ -205,6 +239,49 @@ class Section:
     def note(self, text: str) -> None:
         self.notes.append(text)
         print(f"  · {text}", flush=True)
+
+
+@dataclass
+class Paired:
+    """Kit and floor measured in alternation; the headline is the median of the per-pair ratios."""
+
+    kits: list[float]
+    floors: list[float]
+
+    @property
+    def ratios(self) -> list[float]:
+        return [k / f for k, f in zip(self.kits, self.floors, strict=True)]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.ratios)
+
+    @property
+    def spread(self) -> tuple[float, float]:
+        return min(self.ratios), max(self.ratios)
+
+    def text(self) -> str:
+        lo, hi = self.spread
+        kits = ", ".join(f"{k:.2f}" for k in self.kits)
+        floors = ", ".join(f"{f:.2f}" for f in self.floors)
+        return (f"median of {len(self.ratios)} paired runs {self.median:.2f}× (spread {lo:.2f}–{hi:.2f}×; "
+                f"kit {kits} s; floor {floors} s)")
+
+
+def paired(kit: Callable[[], dict], floor: Callable[[], dict], pairs: int = 3, key: str = "wall"
+           ) -> tuple[Paired, list[dict], list[dict]]:
+    """Run floor and kit alternately ``pairs`` times (at least 3), so a change in the machine's load hits both.
+
+    Returns the pairing and every raw result of each side (floor first in each pair).
+    """
+    pairs = max(3, pairs)
+    kits: list[dict] = []
+    floors: list[dict] = []
+    for i in range(pairs):
+        order = (floor, kit) if i % 2 == 0 else (kit, floor)  # alternate which goes first too
+        for fn in order:
+            (floors if fn is floor else kits).append(fn())
+    return Paired([k[key] for k in kits], [f[key] for f in floors]), kits, floors
 
 
 def deploy_endpoint(info: object, name: str = "bench", rows: int | None = None) -> tuple[str, object]:

@@ -4,7 +4,11 @@
 
 Each benchmark starts from a fresh temporary ``KFSM_STATE_DIR`` and stops the local clouds it starts,
 so nothing of yours is touched. Every headline figure is a ratio against a baseline measured in the
-same run. About 6–9 minutes on a 2-core machine; ``--quick`` shortens the endpoint loops.
+same run; the time to first prediction is the median of 3 paired runs (kit and floor alternated),
+with the spread. The 1-minute load average is recorded before and after each benchmark: when it
+exceeds half the core count at either end the benchmark is marked noisy and its goals are "not
+judged" — a busy machine slows the floor too and can make a ratio look better than it is.
+About 8–11 minutes on a 2-core machine; ``--quick`` shortens the endpoint loops.
 ``--profile`` adds a pyinstrument profile of the kit's time to first prediction to the results.
 """
 
@@ -27,7 +31,7 @@ import bench_notebook_run
 import bench_polling
 import bench_scaling
 import bench_startup
-from _common import Section, machine_facts
+from _common import Section, load1, machine_facts, noisy_load
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 ORDER = ("first", "notebook", "endpoint", "scaling", "startup", "polling")
@@ -37,6 +41,14 @@ def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _mark(f: object) -> str:
+    if not f.has_goal:
+        return ""
+    if not f.judged:
+        return "not judged (noisy)"
+    return "yes" if f.met else "**no**"
+
+
 def render(facts: dict[str, str], started: str, sections: list[Section], total: float,
            failures: dict[str, str], profile: str | None) -> str:
     lines = ["# kfsm_lab benchmarks", "",
@@ -44,17 +56,23 @@ def render(facts: dict[str, str], started: str, sections: list[Section], total: 
              "Absolute times on a shared machine are noisy, so each headline figure is a ratio against a "
              "baseline measured in the same run.", "", "## Machine", ""]
     lines += [f"- {k}: {v}" for k, v in facts.items()]
-    met = [f for s in sections for f in s.figures if f.met is not None]
-    lines += ["", f"## Goals: {sum(f.met for f in met)} of {len(met)} met", "",
-              "| figure | value | goal | met |", "|---|---|---|---|"]
-    for f in met:
+    goals = [f for s in sections for f in s.figures if f.has_goal]
+    judged = [f for f in goals if f.judged]
+    head = f"## Goals: {sum(bool(f.met) for f in judged)} of {len(judged)} judged goals met"
+    if len(judged) < len(goals):
+        head += f"; {len(goals) - len(judged)} not judged (noisy: the machine was busy)"
+    lines += ["", head, "", "| figure | value | goal | met |", "|---|---|---|---|"]
+    for f in goals:
         lines.append(f"| {_md_escape(f.section)}: {_md_escape(f.name.strip())} | {_md_escape(f.value)} | "
-                     f"{_md_escape(f.goal)} | {'yes' if f.met else '**no**'} |")
+                     f"{_md_escape(f.goal)} | {_mark(f)} |")
     for s in sections:
-        lines += ["", f"## {s.title}", "", f"({s.seconds:.0f} s)", "", "| figure | value | goal | met | detail |",
-                  "|---|---|---|---|---|"]
+        load = ""
+        if s.load_before is not None:
+            load = f"; load {s.load_before:.2f} → {s.load_after:.2f}" + (" — **noisy**" if s.noisy else "")
+        lines += ["", f"## {s.title}", "", f"({s.seconds:.0f} s{load})", "",
+                  "| figure | value | goal | met | detail |", "|---|---|---|---|---|"]
         for f in s.figures:
-            mark = "" if f.met is None else ("yes" if f.met else "**no**")
+            mark = _mark(f)
             lines.append(f"| {_md_escape(f.name.strip())} | {_md_escape(f.value)} | {_md_escape(f.goal)} | {mark} | "
                          f"{_md_escape(f.note)} |")
         if s.notes:
@@ -94,7 +112,7 @@ def main() -> int:
     calls, seconds = (100, 4.0) if args.quick else (300, 8.0)
     footprint = Section("Footprint (peak memory during kfsm-lab run, start-up)")
     jobs: dict[str, Callable[[], list[Section]]] = {
-        "first": lambda: [bench_first_prediction.run(repeats=2)],
+        "first": lambda: [bench_first_prediction.run(repeats=3)],
         "notebook": lambda: list(bench_notebook_run.run(footprint=footprint)),
         "endpoint": lambda: [bench_endpoint.run(calls=calls, seconds=seconds)],
         "scaling": lambda: [bench_scaling.run()],
@@ -107,16 +125,25 @@ def main() -> int:
     for key in ORDER:
         if key not in chosen:
             continue
-        print(f"\n== {key} ==", flush=True)
+        before = load1()
+        print(f"\n== {key} == (load {before:.2f}{', noisy' if noisy_load(before) else ''})", flush=True)
         t = time.perf_counter()
         try:
-            for s in jobs[key]():
-                if s not in sections:
-                    sections.append(s)
-                s.seconds += time.perf_counter() - t if s is not footprint else 0.0
+            done = jobs[key]()
         except Exception as exc:  # one broken benchmark must not hide the others figures
             traceback.print_exc()
             failures[key] = f"{type(exc).__name__}: {exc}"[:800]
+            continue
+        after = load1()
+        print(f"   load {before:.2f} → {after:.2f}" + (" — noisy: goals not judged" if noisy_load(max(before, after))
+                                                       else ""), flush=True)
+        for s in done:
+            if s not in sections:
+                sections.append(s)
+            s.seconds += time.perf_counter() - t if s is not footprint else 0.0
+            s.load_before = before if s.load_before is None else max(s.load_before, before)
+            s.load_after = after if s.load_after is None else max(s.load_after, after)
+            s.judge()
     profile = _profile_kit() if args.profile else None
     total = time.perf_counter() - t_all
     out = Path(args.output)

@@ -40,8 +40,10 @@ def main() -> None:
 
     print(f"import kfsm_lab.widgets + monitor: {time.perf_counter() - t:.3f} s")
     settings = load_settings(target="local")
-    print(f"build panel:                       {timed(lambda: panel(settings), 5) * 1e3:.1f} ms (median of 5)")
-    p = panel(settings)
+    print(f"build panel:                       {timed(lambda: panel(settings, watch=False).close(), 5) * 1e3:.1f} ms "
+          "(median of 5)")
+    p = panel(settings, watch=False)
+    print(f"re-read the shared state:          {timed(p.controller.refresh, 50) * 1e3:.2f} ms (one poll)")
     values = iter(["arn:aws:iam::12345:role/x", "arn:aws:iam::123456789012:role/x"] * 1000)
     per_key = timed(lambda: setattr(p.role_arn, "value", next(values)), 200)
     print(f"role ARN keystroke → message:      {per_key * 1e3:.2f} ms")
@@ -51,6 +53,7 @@ def main() -> None:
     fig = progress_figure(snapshot())
     print(f"progress figure redraw:            {timed(lambda: progress_figure(snapshot(), fig=fig), 5):.3f} s")
     print(f"figure → PNG display_data:         {timed(lambda: render.figure_output(fig), 5):.3f} s")
+    p.close()
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ _LAZY = {
     "show_figures": "kfsm_lab.lab",
     "record_summary": "kfsm_lab.lab",
     "panel": "kfsm_lab.lab",
+    "set_lang": "kfsm_lab.i18n",
     "compile_pipeline": "kfsm_lab.lab",
     "CompiledPipeline": "kfsm_lab.lab",
     "new_run_id": "kfsm_lab.names",

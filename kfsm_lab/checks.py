@@ -57,14 +57,17 @@ class DoctorReport:
             if c.status == "fail":
                 raise ConfigurationError(f"doctor: {c.name}: {c.detail}", c.fix or None)
 
-    def text(self) -> str:
-        mark = {"pass": "PASS", "fail": "FAIL", "warn": "WARN", "skip": "skip"}
+    def text(self, lang: str | None = None) -> str:
+        from .i18n import t
+
+        marks = {s: t(lang, f"mark.{s}") for s in ("pass", "fail", "warn", "skip")}
+        m = max(len(v) for v in marks.values())
         w = max((len(c.name) for c in self.checks), default=10)
         lines = []
         for c in self.checks:
-            lines.append(f"{mark[c.status]}  {c.name:<{w}}  {c.detail}")
+            lines.append(f"{marks[c.status]:<{m}}  {c.name:<{w}}  {c.detail}")
             if c.fix and c.status in ("fail", "warn"):
-                lines.append(f"      {'':<{w}}  fix: {c.fix}")
+                lines.append(f"{'':<{m}}  {'':<{w}}  {t(lang, 'cli.fix', fix=c.fix)}")
         return "\n".join(lines)
 
 
@@ -97,18 +100,24 @@ def _fail_from(exc: BaseException, name: str) -> Check:
     return Check(name, "fail", f"{type(exc).__name__}: {exc}", "")
 
 
-def check_local_cloud(ctx: _Ctx) -> Check:
-    if ctx.settings.target != "local":
+SETUP_AGAIN = "`kfsm-lab setup all` (then run the pipeline again)"
+
+
+def check_local_cloud(settings: Settings) -> Check:
+    """Is the local cloud up, and are the kit's resources on it? Never starts one (a check changes nothing)."""
+    if settings.target != "local":
         return Check("local cloud", "skip", "not used on the aws target")
     from .localcloud import status
     from .localcloud.restarts import check as restarted
 
     info = status()
-    if info is None:
-        return Check("local cloud", "fail", "not running", "run `kfsm-lab local start`")
     lost = restarted()  # the kit's resources were made on a cloud instance that is gone
+    if info is None:
+        detail = "not running" + ("; the resources the kit made on it are gone" if lost is not None else "")
+        return Check("local cloud", "fail", detail, "`kfsm-lab local start`, then " + SETUP_AGAIN
+                     if lost is not None else "`kfsm-lab local start`")
     if lost is not None:
-        return Check("local cloud", "fail", lost.message, lost.hint or "")
+        return Check("local cloud", "fail", lost.message, SETUP_AGAIN)
     return Check("local cloud", "pass", f"{info.endpoint_url} (pid {info.pid})")
 
 
@@ -137,7 +146,7 @@ def check_role(ctx: _Ctx) -> Check:
 
         if error_code(exc) == "NoSuchEntity":
             return Check("execution role", "fail", f"role {name} does not exist",
-                         "run `kfsm-lab setup iam` (creates eksworkshop-sagemaker-kfp-role)")
+                         f"`kfsm-lab setup iam` (creates {ctx.settings.role_name})")
         raise
     ctx.role_arn = role["Arn"]
     if not iam_steps.trusts_sagemaker(role):
@@ -147,8 +156,7 @@ def check_role(ctx: _Ctx) -> Check:
     missing = [p for p in (iam_steps.SAGEMAKER_FULL, iam_steps.S3_FULL) if p not in attached]
     if missing:
         return Check("execution role", "fail", f"{role['Arn']} lacks {', '.join(missing)}",
-                     f"`kfsm-lab setup iam` attaches them, or `aws iam attach-role-policy --role-name {name} "
-                     f"--policy-arn arn:aws:iam::aws:policy/{missing[0]}`")
+                     "`kfsm-lab setup iam` (attaches them)")
     return Check("execution role", "pass", f"{role['Arn']} (trusts SageMaker; SageMaker + S3 full access)")
 
 
@@ -186,7 +194,7 @@ def check_bucket(ctx: _Ctx) -> Check:
         from .aws import error_code
 
         if error_code(exc) in ("NoSuchBucket", "404"):
-            return Check("bucket and data", "fail", f"s3://{bucket} does not exist", "run `kfsm-lab setup bucket`")
+            return Check("bucket and data", "fail", f"s3://{bucket} does not exist", "`kfsm-lab setup all`")
         raise
     if loc != ctx.settings.region:
         return Check("bucket and data", "fail", f"s3://{bucket} is in {loc}, not {ctx.settings.region}",
@@ -200,7 +208,7 @@ def check_bucket(ctx: _Ctx) -> Check:
             missing.append(key)
     if missing:
         return Check("bucket and data", "fail", f"s3://{bucket} lacks {', '.join(missing)}",
-                     "run `kfsm-lab setup data`")
+                     "`kfsm-lab setup data`")
     return Check("bucket and data", "pass", f"s3://{bucket} ({loc}) holds data and valid_data.csv")
 
 
@@ -211,7 +219,7 @@ def check_secret(ctx: _Ctx) -> Check:
         path = secret_store.path_for(ctx.settings)
         if not path.exists():
             return Check("pipeline secret", "fail", "no pipeline key in the local secret store",
-                         "run `kfsm-lab setup iam`")
+                         "`kfsm-lab setup iam`")
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & 0o077:
             return Check("pipeline secret", "fail", f"{path} has mode {oct(mode)} (readable by others)",
@@ -230,10 +238,11 @@ def check_secret(ctx: _Ctx) -> Check:
     except ApiException as exc:
         return Check("pipeline secret", "fail",
                      f"secret {ctx.settings.namespace}/{ctx.settings.secret_name}: HTTP {exc.status}",
-                     "run `kfsm-lab setup iam --target aws`")
+                     "`kfsm-lab setup iam --target aws`")
     absent = [k for k in KEYS if k not in (sec.data or {})]
     if absent:
-        return Check("pipeline secret", "fail", f"secret lacks {', '.join(absent)}", "run `kfsm-lab setup iam`")
+        return Check("pipeline secret", "fail", f"secret lacks {', '.join(absent)}",
+                     "`kfsm-lab setup iam --target aws`")
     return Check("pipeline secret", "pass", f"{ctx.settings.namespace}/{ctx.settings.secret_name}")
 
 
@@ -295,7 +304,7 @@ def check_quota(ctx: _Ctx) -> Check:
     return Check("instance quota", "skip", f"no quota named {want!r}")
 
 
-def check_widgets(ctx: _Ctx) -> Check:
+def check_widgets(ctx: _Ctx | None) -> Check:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -308,15 +317,26 @@ def check_widgets(ctx: _Ctx) -> Check:
 
 
 CHECKS: list[tuple[str, Callable[[_Ctx], Check]]] = [
-    ("local cloud", check_local_cloud), ("credentials", check_credentials), ("region", check_region),
+    ("credentials", check_credentials), ("region", check_region),
     ("execution role", check_role), ("can pass role", check_pass_role), ("bucket and data", check_bucket),
     ("pipeline secret", check_secret), ("kubeflow pipelines", check_kfp), ("instance quota", check_quota),
     ("widgets", check_widgets),
 ]
 
 
+NEEDS_CLOUD = "needs the local cloud (see the first check)"
+
+
 def run_doctor(settings: Settings) -> DoctorReport:
+    """Every check, each with its fix. On the local target a stopped or restarted cloud is one failure
+    (the first row) and the checks that need it are skipped, so the same cause is reported once."""
     report = DoctorReport()
+    cloud = check_local_cloud(settings)
+    report.checks.append(cloud)
+    if cloud.status == "fail":
+        for name, fn in CHECKS:
+            report.checks.append(fn(None) if name == "widgets" else Check(name, "skip", NEEDS_CLOUD))
+        return report
     try:
         ctx = _Ctx(settings)
     except Exception as exc:  # noqa: BLE001

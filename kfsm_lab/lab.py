@@ -44,9 +44,14 @@ def local_cloud(pace: float | None = None) -> LocalCloudInfo:
 
 def setup(settings: Settings) -> SetupReport:
     """Bucket, IAM user + key, execution role, secret and data; safe to re-run."""
+    from . import journal
     from .provision import setup_all
 
-    return setup_all(settings)
+    report = setup_all(settings)
+    done = report.settings or settings
+    journal.record("setup", done, report, role_arn=done.role_arn, bucket=done.bucket,
+                   changed=sum(1 for s in report.steps if s.status in ("created", "updated")))
+    return report
 
 
 def doctor(settings: Settings) -> DoctorReport:
@@ -55,16 +60,27 @@ def doctor(settings: Settings) -> DoctorReport:
     return run_doctor(settings)
 
 
-def predict(settings: Settings, run_id: str | None = None) -> PredictionReport:
+def predict(settings: Settings, run_id: str | None = None, n_test: int | None = None) -> PredictionReport:
+    """Ask the run's endpoint (the newest live one when ``run_id`` is None) about held-out digits."""
+    from . import journal
     from .predictions import predict as _predict
 
-    return _predict(settings, run_id=run_id)
+    report = _predict(settings, run_id=run_id, n_test=n_test)
+    journal.record("predict", settings, report, run_id=report.run_id, endpoint=report.endpoint,
+                   accuracy=report.accuracy, n=report.evaluation.n)
+    return report
 
 
 def cleanup(settings: Settings, run_id: str | None = None, **kwargs: Any) -> CleanupReport:
+    """Delete the run's resources (every kit run's when ``run_id`` is None); see ``kfsm_lab.teardown``."""
+    from . import journal
     from .teardown import cleanup as _cleanup
 
-    return _cleanup(settings, run_id=run_id, all_runs=run_id is None, **kwargs)
+    report = _cleanup(settings, run_id=run_id, all_runs=run_id is None, **kwargs)
+    if not kwargs.get("dry_run"):
+        journal.record("cleanup", settings, report, run_id=run_id, include_bucket=bool(kwargs.get("include_bucket")),
+                       include_iam=bool(kwargs.get("include_iam")), count=len(report.items))
+    return report
 
 
 class CompiledPipeline:
@@ -110,9 +126,14 @@ def _display(obj: Any, **kw: Any) -> Any:
 
 
 def watch(run: RunHandle, timeout: float | None = 1800, raise_on_failure: bool = True,
-          every: float = 1.0) -> RunHandle:
-    """Block until the run ends, redrawing one progress figure in place (a terminal gets a tqdm bar)."""
+          every: float = 1.0, lang: str | None = None) -> RunHandle:
+    """Block until the run ends, redrawing one progress figure in place (a terminal gets a tqdm bar).
+
+    Below the figure, the training log's newest lines are shown as text (whole lines, never cut).
+    """
     from .monitor import progress_figure
+    from .monitor.figure import metric_line, progress_alt, training_log
+    from .widgets.render import figure_output
 
     try:
         from IPython import get_ipython
@@ -125,24 +146,26 @@ def watch(run: RunHandle, timeout: float | None = 1800, raise_on_failure: bool =
 
         tqdm_watch(run, timeout=timeout)
         return _check(run, raise_on_failure)
-    import matplotlib.pyplot as plt
-
-    handle = None
+    shown: dict[str, Any] = {}
     last = 0.0
+    fig = None
 
     def redraw(r: RunHandle, final: bool = False) -> None:
-        nonlocal handle, last
+        nonlocal last, fig
         now = time.monotonic()
         if not final and now - last < every:
             return
         last = now
-        fig = progress_figure(r.to_dict())
-        md = {"kfsm-lab": {"figure": "progress"}}
-        if handle is None:
-            handle = _display(fig, display_id=True, metadata=md)
-        else:
-            handle.update(fig, metadata=md)
-        plt.close(fig)
+        snap = r.to_dict()
+        fig = progress_figure(snap, fig=fig, lang=lang)
+        out = figure_output(fig, "progress", progress_alt(snap, lang))
+        lines = [metric_line(snap, lang), *training_log(snap)]
+        log = {"text/plain": "\n".join(x for x in lines if x)}
+        for key, bundle, meta in (("figure", out["data"], out["metadata"]), ("log", log, {})):
+            if key not in shown:
+                shown[key] = _display(bundle, raw=True, metadata=meta, display_id=True)
+            else:
+                shown[key].update(bundle, raw=True, metadata=meta)
 
     try:
         run.wait(timeout=timeout, on_update=redraw)
@@ -162,13 +185,20 @@ def _check(run: RunHandle, raise_on_failure: bool) -> RunHandle:
     return run
 
 
-def show_figures(report: PredictionReport, n: int = 30) -> None:
-    """Display the prediction figures, each labelled so a headless run saves it under its name."""
-    import matplotlib.pyplot as plt
+def show_figures(report: PredictionReport, n: int = 30, lang: str | None = None) -> None:
+    """Display the prediction figures (each with alt text, scaled to the page), labelled so a headless
+    run saves each under its name."""
+    from .widgets.render import figure_output
 
-    for name, fig in report.figures(n).items():
-        _display(fig, metadata={"kfsm-lab": {"figure": f"predictions_{name}"}})
-        plt.close(fig)
+    for name, (fig, alt) in report.figures_with_alt(n, lang).items():
+        out = figure_output(fig, f"predictions_{name}", alt)
+        _display(out["data"], raw=True, metadata=out["metadata"])
+    why = report.explanation(lang)
+    if why:
+        from .predictions import code_spans
+
+        _display({"text/html": f'<p class="kfsm-explain" role="note">{code_spans(why)}</p>', "text/plain": why},
+                 raw=True)
 
 
 def summary(settings: Settings, run: RunHandle | None = None, report: PredictionReport | None = None,
@@ -200,18 +230,26 @@ def record_summary(settings: Settings, run: RunHandle | None = None, report: Pre
     from .display import table
 
     data = summary(settings, run, report, cleanup_report)
-    rows = [(s["name"], s["state"], "" if s["seconds"] is None else f"{s['seconds']:.1f} s")
+    from .i18n import state_word, step_label, t
+
+    rows = [(step_label(s), s["state"], "" if s["seconds"] is None else f"{s['seconds']:.1f} s")
             for s in data.get("steps", [])]
-    head = f"run {data.get('run_id', '—')} on {data['target']}: {data.get('state', '—')}"
+    head = t(None, "fig.run_title", run_id=data.get("run_id", "—"), target=data["target"],
+             state=state_word(data.get("state")) or "—")
     if "accuracy" in data:
-        head += f", held-out accuracy {data['accuracy']:.1%}"
+        head += " · " + t(None, "cli.accuracy", accuracy=f"{data['accuracy']:.1%}")
     _display({SUMMARY_MIME: data, "text/html": table(["step", "state", "time"], rows, head, status_col=1),
               "text/plain": json.dumps(data, indent=1, default=str)}, raw=True)
     return data
 
 
-def panel(settings: Settings | None = None, lang: str = "en") -> Any:
-    """The control panel (ipywidgets); an add-on: every button is one of the calls above."""
-    from .widgets import panel as _panel
+def panel(settings: Settings | None = None, lang: str | None = None) -> None:
+    """Show the control panel when a person is at the notebook (never under papermill); returns None.
 
-    return _panel(settings=settings, lang=lang)
+    Every button is one of the calls above, and the panel follows what the cells do (and the other
+    way round): it reads the same state folder, run records and cloud. ``lang`` None follows
+    ``KFSM_LANG``, JupyterLab's language setting, then the locale.
+    """
+    from .widgets import show
+
+    show(settings, lang=lang)

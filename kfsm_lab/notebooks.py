@@ -148,6 +148,27 @@ def _extract(nb_path: Path, out_dir: Path) -> tuple[dict[str, Any], list[str], d
     return summary, figures, cell_seconds
 
 
+def _socket_kernel_manager(folder: str) -> type:
+    """A kernel manager whose channels are Unix sockets in ``folder`` (a private temporary folder).
+
+    Over TCP every headless run printed the kernel's "running over TCP without encryption" warning —
+    and was reachable by other users of the machine; local sockets are neither.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class SocketKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _transport(self) -> str:
+            return "ipc"
+
+        @default("ip")
+        def _ip(self) -> str:
+            return str(Path(folder) / "kernel")
+
+    return SocketKernelManager
+
+
 def run_notebook(name: str, params: dict[str, Any], output_dir: str | Path = "kfsm-lab-output",
                  progress: bool = True, kernel_name: str = KERNEL) -> NotebookRun:
     """Execute a bundled notebook headless; never raises for a failing cell (see ``.ok``/``.error``)."""
@@ -161,11 +182,15 @@ def run_notebook(name: str, params: dict[str, Any], output_dir: str | Path = "kf
     out_nb = out_dir / src.name
     t0 = time.perf_counter()
     error = None
-    try:
-        papermill.execute_notebook(str(src), str(out_nb), parameters=params, kernel_name=kernel_name,
-                                   progress_bar=progress, cwd=str(out_dir), log_output=False)
-    except PapermillExecutionError as exc:
-        error = f"cell {exc.cell_index} failed: {exc.ename}: {exc.evalue}"
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="kfsm-kernel-") as sockets:
+        try:
+            papermill.execute_notebook(str(src), str(out_nb), parameters=params, kernel_name=kernel_name,
+                                       progress_bar=progress, cwd=str(out_dir), log_output=False,
+                                       kernel_manager_class=_socket_kernel_manager(sockets))
+        except PapermillExecutionError as exc:
+            error = f"cell {exc.cell_index} failed: {exc.ename}: {exc.evalue}"
     wall = time.perf_counter() - t0
     summary, figures, cell_seconds = _extract(out_nb, out_dir) if out_nb.exists() else ({}, [], {})
     summary.setdefault("cell_seconds", cell_seconds)

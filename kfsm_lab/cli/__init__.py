@@ -65,26 +65,51 @@ def emit(data: Any, as_json: bool, text: str | None = None) -> None:
 
 
 def fail(exc: BaseException, as_json: bool = False) -> None:
-    """Print a kit error (message + hint) and exit 1 — never a traceback for expected errors."""
+    """Print a kit error (message, then what to do) and exit 1 — never a traceback for expected errors."""
     from ..errors import KfsmError
+    from ..i18n import t
 
     if as_json and isinstance(exc, KfsmError):
         click.echo(json.dumps(exc.to_dict(), indent=2))
+    elif isinstance(exc, KfsmError):
+        click.echo(t(None, "cli.error", message=exc.message), err=True)
+        if exc.hint:
+            click.echo(t(None, "cli.hint", hint=exc.hint), err=True)
     else:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(t(None, "cli.error", message=exc), err=True)
     sys.exit(1)
+
+
+def _lang_from_argv(argv: list[str]) -> str | None:
+    """``--lang ja`` anywhere before the subcommand's own arguments, read before click parses them."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kfsm-lab")
-def main() -> None:
+@click.option("--lang", "ui_lang", type=click.Choice(["en", "ja"]), default=None,
+              help="language of messages and reports (default: KFSM_LANG, then the locale: LANG=ja_JP.UTF-8 → ja)")
+def main(ui_lang: str | None) -> None:
     """kfsm-lab: the Kubeflow Pipelines + SageMaker MNIST exercise, on AWS or on a local cloud."""
+    from ..i18n import set_lang
+
+    if ui_lang:
+        set_lang(ui_lang)
 
 
 def run() -> None:
     """Console entry point that turns kit errors into one clear line and exit status 1."""
     from ..errors import KfsmError
+    from ..i18n import set_lang
 
+    early = _lang_from_argv(sys.argv[1:])
+    if early in ("en", "ja"):
+        set_lang(early)  # so errors raised while parsing are in that language too
     try:
         main(standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -93,7 +118,9 @@ def run() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+        from ..i18n import t
+
+        click.echo(t(None, "cli.aborted"), err=True)
         sys.exit(130)
     except KfsmError as exc:
         fail(exc)

@@ -174,7 +174,8 @@ def faults_list(as_json: bool) -> None:
 
 
 @faults.command("add")
-@click.option("--kind", type=click.Choice(["throttle", "error", "slow", "fail_job"]), required=True)
+@click.option("--kind", type=click.Choice(["throttle", "error", "slow", "fail_job"]), required=True,
+              help="throttle (AWS throttling error), error (a 500), slow (a delay) or fail_job (the job fails)")
 @click.option("--operation", default="*", show_default=True,
               help="service.Operation as counted in /_kfsm/stats, e.g. sagemaker.DescribeTrainingJob or s3.*")
 @click.option("--count", type=click.IntRange(1), default=None, help="how many requests (default: until cleared)")

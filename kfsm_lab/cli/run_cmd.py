@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
+import threading
+import time
 from typing import Any
 
 import click
@@ -24,18 +28,100 @@ def _params(pairs: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
+def _split_settings(name: str, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Parameters the notebook takes, and kit settings it does not (e.g. ``k``) as ``KFSM_*`` variables.
+
+    The notebook resolves its settings with ``load_settings``, which reads ``KFSM_*``: so ``-p k=20``
+    reaches the pipeline whether or not the parameters cell names ``k``. Values are validated here.
+    """
+    from ..config import Settings, load_settings
+    from ..notebooks import parameters
+
+    known = parameters(name)
+    extra = {k: v for k, v in params.items() if k not in known and k in Settings.model_fields}
+    if extra:
+        load_settings(**extra)  # a bad value stops here, with what a valid one looks like
+    env = {f"KFSM_{k.upper()}": str(v) for k, v in extra.items()}
+    return {k: v for k, v in params.items() if k not in extra}, env
+
+
+class _RunFollower:
+    """Prints each pipeline step's progress while the notebook's pipeline cell runs (it shows none).
+
+    Reads the run records the notebook's run writes (``kfsm_lab.pipeline.list_runs``, no AWS calls).
+    """
+
+    def __init__(self, since: float, every: float = 1.0) -> None:
+        self.since = since
+        self.every = every
+        self._stop = threading.Event()
+        self._seen: dict[str, tuple[Any, ...]] = {}
+        self._thread = threading.Thread(target=self._loop, name="kfsm-run-follower", daemon=True)
+
+    def __enter__(self) -> _RunFollower:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self._poll()  # the last states, once
+
+    def _say(self, what: str) -> None:
+        from tqdm import tqdm
+
+        from ..i18n import t
+
+        tqdm.write(t(None, "cli.progress_event", elapsed=time.time() - self.since, what=what), file=sys.stderr)
+
+    def _poll(self) -> None:
+        from ..i18n import state_word, step_label, t
+        from ..pipeline import list_runs
+
+        for run in reversed(list_runs(limit=5)):
+            if (run.get("created_at") or 0) < self.since - 1:
+                continue
+            rid = run["run_id"]
+            final = run.get("state") in ("succeeded", "failed", "canceled", "skipped")
+            changed = self._seen.get(rid) != (run.get("state"),)
+            self._seen[rid] = (run.get("state"),)
+            line = t(None, "cli.progress_run", run_id=rid, state=state_word(run.get("state")))
+            if changed and not final:
+                self._say(line)
+            for st in run.get("steps") or []:
+                key = f"{rid}/{st.get('name')}"
+                now = (st.get("state"), st.get("job_status"))
+                if self._seen.get(key) != now and (st.get("state") != "pending" or key in self._seen):
+                    self._seen[key] = now
+                    detail = f" ({st['job_status']})" if st.get("job_status") else ""
+                    self._say(t(None, "cli.progress_step", step=step_label(st), state=state_word(st.get("state")),
+                                detail=detail))
+            if changed and final:  # the run's end after its steps' ends
+                self._say(line)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self._poll()
+            except Exception:  # noqa: BLE001, S112 - a record being written: the next look reads it
+                continue
+
+
 def _execute(name: str, params: dict[str, Any], output: str, progress: bool, as_json: bool,
              keep_local_cloud: bool = False) -> None:
+    from ..i18n import t
     from ..notebooks import check_parameters, run_notebook
 
+    params, env = _split_settings(name, params)
     check_parameters(name, params)  # before a local cloud is started for nothing
     target = params.get("target") or _default_target()
     lease = None
     if target == "local":
         from ..errors import KfsmError
-        from ..localcloud import ensure_running, leases
+        from ..localcloud import ensure_running, leases, status
 
         pace = params.get("pace")
+        before = status()
         try:
             lease = leases.acquire()  # this command's lease on the cloud; its notebook kernel shares it
             info = ensure_running(pace=pace, lease=False)  # a bad pace is refused before the cloud changes
@@ -44,35 +130,46 @@ def _execute(name: str, params: dict[str, Any], output: str, progress: bool, as_
                 leases.release(lease.id)
             fail(exc, as_json)
             return
-        click.echo(f"local cloud: {info.endpoint_url}", err=True)
-    click.echo(f"running {name} on target {target} → {output}/", err=True)
+        if before is not None and pace is not None and float(pace) != before.pace:
+            click.echo(t(None, "cli.local_cloud_pace", url=info.endpoint_url, running=before.pace,
+                         asked=float(pace)), err=True)
+        else:
+            click.echo(t(None, "cli.local_cloud", url=info.endpoint_url), err=True)
+    click.echo(t(None, "cli.running", name=name, target=target, output=output), err=True)
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
     try:
-        with _sharing(lease):
+        with _sharing(lease), (_RunFollower(time.time()) if progress and not as_json else contextlib.nullcontext()):
             result = run_notebook(name, params, output, progress=progress and not as_json)
     finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
         if lease is not None:
             _release(lease, keep_local_cloud)
     s = result.summary
     if as_json:
         click.echo(json.dumps(s, indent=2, default=str))
     else:
+        from ..i18n import state_word, step_label
+
         for step in s.get("steps", []):
             secs = step.get("seconds")
-            click.echo(f"  {step.get('name', '?'):<32} {step.get('state', '?'):<10} "
-                       f"{'' if secs is None else f'{secs:.1f} s'}")
+            click.echo(t(None, "cli.run_step", name=step_label(step), state=state_word(step.get("state", "?")),
+                         seconds="" if secs is None else f"{secs:.1f} s"))
         if "accuracy" in s:
-            click.echo(f"held-out accuracy: {s['accuracy']:.3f}")
-        click.echo(f"wall time: {result.wall_seconds:.1f} s")
-        click.echo(f"notebook:  {result.notebook}")
-        click.echo(f"summary:   {result.output_dir / 'summary.json'}")
+            click.echo(t(None, "cli.accuracy", accuracy=f"{s['accuracy']:.3f}"))
+        click.echo(t(None, "cli.wall", seconds=result.wall_seconds))
+        click.echo(t(None, "cli.notebook", path=result.notebook))
+        click.echo(t(None, "cli.summary", path=result.output_dir / "summary.json"))
     if not result.ok:
-        click.echo(f"error: {result.error}", err=True)
+        click.echo(t(None, "cli.error", message=result.error), err=True)
         sys.exit(1)
 
 
-def _sharing(lease: Any):
-    import contextlib
-
+def _sharing(lease: Any) -> Any:
     if lease is None:
         return contextlib.nullcontext()
     from ..localcloud.leases import shared_with_children
@@ -88,35 +185,51 @@ def _release(lease: Any, keep: bool) -> None:
         leases.acquire("user")  # runs on until `kfsm-lab local stop`
         leases.release(lease.id)
         return
-    _, users = lifecycle.release(lease)
+    from ..i18n import t
+
+    stopped, users = lifecycle.release(lease)
     if users:
-        click.echo(f"the local cloud keeps running: still used by {'; '.join(u.describe() for u in users)}", err=True)
+        click.echo(t(None, "cli.cloud_still_used", users="; ".join(u.describe() for u in users)), err=True)
+    elif stopped:
+        click.echo(t(None, "cli.stopped_cloud"), err=True)
 
 
 def _default_target() -> str:
-    import os
-
     return os.environ.get("KFSM_TARGET", "local")
 
 
+_PARAM_HELP = ("notebook parameter or kit setting, repeatable: -p pace=1 -p cleanup_at_end=false -p k=20 "
+               "(see `kfsm-lab notebooks params sagemaker_pipeline` and `kfsm-lab config show`)")
+
+
 @click.command()
-@click.option("-p", "--param", "pairs", multiple=True, metavar="KEY=VALUE", help="notebook parameter (repeatable)")
-@click.option("--target", type=click.Choice(["local", "aws"]), default=None, help="default: local")
-@click.option("-o", "--output", default="kfsm-lab-output", show_default=True, help="output folder")
-@click.option("--lang", type=click.Choice(["en", "ja"]), default="en", help="notebook edition")
-@click.option("--no-progress", is_flag=True, help="no progress bar")
+@click.option("-p", "--param", "pairs", multiple=True, metavar="KEY=VALUE", help=_PARAM_HELP)
+@click.option("--target", type=click.Choice(["local", "aws"]), default=None,
+              help="local (embedded local cloud, the default) or aws (your account and Kubeflow)")
+@click.option("--region", default=None, help="AWS region (default us-west-2 or KFSM_REGION)")
+@click.option("--bucket", default=None, help="S3 bucket (default: a generated name, remembered)")
+@click.option("--role-arn", default=None, help="SageMaker execution role ARN (default: setup creates one)")
+@click.option("-o", "--output", default="kfsm-lab-output", show_default=True,
+              help="folder for the executed notebook, its figures and summary.json")
+@click.option("--lang", type=click.Choice(["en", "ja"]), default=None,
+              help="notebook edition and message language (default: KFSM_LANG or the locale, else en)")
+@click.option("--no-progress", is_flag=True, help="no progress bar and no step lines")
 @click.option("--keep-local-cloud", is_flag=True,
               help="leave the local cloud running until `kfsm-lab local stop` (default: stop it at the end unless "
                    "another kit process still uses it; its state is kept either way)")
 @json_option
-def run(pairs: tuple[str, ...], target: str | None, output: str, lang: str, no_progress: bool,
-        keep_local_cloud: bool, as_json: bool) -> None:
+def run(pairs: tuple[str, ...], target: str | None, region: str | None, bucket: str | None, role_arn: str | None,
+        output: str, lang: str | None, no_progress: bool, keep_local_cloud: bool, as_json: bool) -> None:
     """Run the whole exercise headless: setup → pipeline → predictions → clean-up, via the main notebook."""
+    from ..i18n import resolve
+
     params = _params(pairs)
-    if target:
-        params["target"] = target
+    for key, value in (("target", target), ("region", region), ("bucket", bucket), ("role_arn", role_arn)):
+        if value:
+            params[key] = value
     params.setdefault("interactive", False)
-    name = "sagemaker_pipeline" if lang == "en" else "ja/sagemaker_pipeline"
+    edition = resolve(lang)
+    name = "sagemaker_pipeline" if edition == "en" else "ja/sagemaker_pipeline"
     _execute(name, params, output, not no_progress, as_json, keep_local_cloud)
 
 
@@ -149,9 +262,10 @@ def params_cmd(name: str, as_json: bool) -> None:
 
 @notebooks.command("run")
 @click.argument("name")
-@click.option("-p", "--param", "pairs", multiple=True, metavar="KEY=VALUE")
-@click.option("-o", "--output", default="kfsm-lab-output", show_default=True)
-@click.option("--no-progress", is_flag=True)
+@click.option("-p", "--param", "pairs", multiple=True, metavar="KEY=VALUE", help=_PARAM_HELP)
+@click.option("-o", "--output", default="kfsm-lab-output", show_default=True,
+              help="folder for the executed notebook, its figures and summary.json")
+@click.option("--no-progress", is_flag=True, help="no progress bar and no step lines")
 @json_option
 def run_nb(name: str, pairs: tuple[str, ...], output: str, no_progress: bool, as_json: bool) -> None:
     """Run one bundled notebook headless with papermill."""

@@ -21,7 +21,8 @@ def _postfix(snapshot: dict[str, Any]) -> str:
 
 def tqdm_watch(handle: Any, timeout: float | None = None, interval: float | None = None,
                file: TextIO | None = None, show_events: bool = True) -> Any:
-    """Show one bar (steps finished out of four) with the active step's SageMaker status; print each event.
+    """Show one bar (steps finished out of all the run's steps) with the active step's SageMaker status;
+    print each event.
 
     Returns the handle once the run has ended (or ``timeout`` passed).
     """
@@ -30,9 +31,10 @@ def tqdm_watch(handle: Any, timeout: float | None = None, interval: float | None
     interval = interval if interval is not None else (0.25 if handle.target == "local" else 5.0)
     deadline = None if timeout is None else time.monotonic() + timeout
     prev = None
-    with tqdm(total=4, desc=f"run {handle.run_id}", unit="step", file=file, leave=True) as bar:
+    with tqdm(total=None, desc=f"run {handle.run_id}", unit="step", file=file, leave=True) as bar:
         while True:
             cur = handle.refresh().to_dict()
+            bar.total = len(cur.get("steps") or []) or None
             if show_events:
                 for ev in diff(prev, cur):
                     if ev.kind != "log":

@@ -57,44 +57,101 @@ class PredictionReport:
                 "mapping_source": self.mapping_source, **self.evaluation.to_dict(),
                 "seconds": {k: round(v, 3) for k, v in self.seconds.items()}}
 
-    def text(self) -> str:
+    def explanation(self, lang: str | None = None) -> str | None:
+        """Why a digit is never predicted, and the one-parameter change to try (None when all are)."""
+        from ..i18n import t
+
         ev = self.evaluation
-        lines = [f"run {self.run_id}  endpoint {self.endpoint}",
-                 f"workshop call (one test digit, text/csv): {self.workshop_response}",
-                 f"held-out accuracy: {ev.accuracy:.3f} on {ev.n} test digits "
-                 f"(clusters mapped on {ev.mapped_on} validation digits, {self.mapping_source})",
-                 "per digit: " + "  ".join(f"{d}:{a:.2f}" for d, a in enumerate(ev.per_digit)),
-                 "cluster → digit: " + " ".join(f"{c}→{d}" for c, d in enumerate(ev.mapping))]
+        missing = ev.missing_digits
+        if not missing:
+            return None
+        k, suggest = len(ev.mapping), ev.suggested_k
+        if len(missing) == 1:
+            went = t(lang, "pred.and").join(str(d) for d in ev.went_to(missing[0])) or "?"
+            return t(lang, "pred.missing_digit", digit=missing[0], went=went, k=k, suggest=suggest)
+        return t(lang, "pred.missing_digits", digits=", ".join(map(str, missing)), k=k, suggest=suggest)
+
+    def text(self, lang: str | None = None) -> str:
+        from ..i18n import t
+
+        ev = self.evaluation
+        source = t(lang, "pred.source_batch" if self.mapping_source.startswith("batch") else "pred.source_endpoint")
+        lines = [t(lang, "pred.report_head", run_id=self.run_id, endpoint=self.endpoint),
+                 t(lang, "pred.workshop_call", response=self.workshop_response),
+                 t(lang, "pred.accuracy", accuracy=f"{ev.accuracy:.1%}", n=ev.n, source=source),
+                 t(lang, "pred.per_digit", values="  ".join(f"{d}:{a:.2f}" for d, a in enumerate(ev.per_digit))),
+                 t(lang, "pred.mapping", values=" ".join(f"{c}→{d}" for c, d in enumerate(ev.mapping)))]
+        why = self.explanation(lang)
+        if why:
+            lines.append(why)
         return "\n".join(lines)
+
+    def html(self, lang: str | None = None) -> str:
+        """The report for a notebook or the panel: the lines, and the explanation set apart."""
+        import html as _html
+
+        text = self.text(lang)
+        why = self.explanation(lang)
+        body = text.rsplit("\n", 1)[0] if why else text
+        out = f'<pre class="kfsm-log" style="white-space:pre-wrap">{_html.escape(body)}</pre>'
+        if why:
+            out += f'<p class="kfsm-explain" role="note">{code_spans(why)}</p>'
+        return out
+
+    def _repr_html_(self) -> str:
+        return self.html()
 
     # figures
     def sample(self, n: int = 30, seed: int = 0) -> np.ndarray:
         """Indices of ``n`` test digits in a fixed shuffled order, so the grid shows every digit, not just 0s."""
         return np.random.default_rng(seed).permutation(len(self.test_y))[:n]
 
-    def digits_figure(self, n: int = 30) -> Figure:
+    def digits_figure(self, n: int = 30, lang: str | None = None) -> Figure:
         from .figures import digits_grid
 
         idx = self.sample(n)
         return digits_grid(self.test_X[idx], self.test_clusters[idx], self.predicted[idx], self.test_y[idx],
-                           rows=max(1, int(np.ceil(n / 10))))
+                           rows=max(1, int(np.ceil(n / 10))), lang=lang)
 
-    def centroids_figure(self) -> Figure | None:
+    def centroids_figure(self, lang: str | None = None) -> Figure | None:
         from .figures import centroids
 
-        return None if self.centers is None else centroids(self.centers, self.evaluation.mapping)
+        return None if self.centers is None else centroids(self.centers, self.evaluation.mapping, lang=lang)
 
-    def confusion_figure(self) -> Figure:
+    def confusion_figure(self, lang: str | None = None) -> Figure:
         from .figures import confusion_matrix
 
-        return confusion_matrix(self.evaluation.confusion, self.evaluation.accuracy)
+        return confusion_matrix(self.evaluation.confusion, self.evaluation.accuracy, lang=lang,
+                                note=self.explanation(lang), missing=self.evaluation.missing_digits)
 
-    def figures(self, n: int = 30) -> dict[str, Figure]:
-        figs = {"digits": self.digits_figure(n), "confusion": self.confusion_figure()}
-        cf = self.centroids_figure()
+    def figures(self, n: int = 30, lang: str | None = None) -> dict[str, Figure]:
+        return {name: fig for name, (fig, _alt) in self.figures_with_alt(n, lang).items()}
+
+    def figures_with_alt(self, n: int = 30, lang: str | None = None) -> dict[str, tuple[Figure, str]]:
+        """Each figure with its alt text (what a screen reader says instead of the picture)."""
+        from ..i18n import t
+
+        ev = self.evaluation
+        idx = self.sample(n)
+        wrong = int(np.sum(self.predicted[idx] != self.test_y[idx]))
+        figs: dict[str, tuple[Figure, str]] = {
+            "digits": (self.digits_figure(n, lang), t(lang, "pred.digits_alt", n=len(idx), wrong=wrong)),
+            "confusion": (self.confusion_figure(lang),
+                          t(lang, "pred.confusion_alt", n=ev.n, accuracy=f"{ev.accuracy:.1%}")
+                          + (" " + why if (why := self.explanation(lang)) else "")),
+        }
+        cf = self.centroids_figure(lang)
         if cf is not None:
-            figs["centroids"] = cf
+            figs["centroids"] = (cf, t(lang, "pred.centroids_alt", k=len(ev.mapping)))
         return figs
+
+
+def code_spans(text: str) -> str:
+    """Escape ``text`` for HTML, showing `command` spans as code."""
+    import html as _html
+
+    parts = _html.escape(text).split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
 
 
 def find_latest_run(sm: Any) -> str:
@@ -105,7 +162,7 @@ def find_latest_run(sm: Any) -> str:
         m = _ENDPOINT_NAME.match(ep["EndpointName"])
         if m and ep.get("EndpointStatus") == "InService":
             return m.group("run")
-    raise KfsmError("no kit endpoint is InService", "run the pipeline first (`kfsm-lab pipeline run --wait`)")
+    raise KfsmError("no kit endpoint is InService", "run the pipeline first: `kfsm-lab pipeline run --wait`")
 
 
 def run_resources(sm: Any, run_id: str) -> dict[str, Any]:
@@ -118,7 +175,8 @@ def run_resources(sm: Any, run_id: str) -> dict[str, Any]:
     except Exception as exc:
         if aws.error_code(exc) == "ValidationException":
             raise KfsmError(f"run {run_id!r} has no endpoint ({names.endpoint} not found)",
-                            "check the run id (`kfsm-lab pipeline status RUN_ID`) or run the pipeline") from exc
+                            "check the run id (`kfsm-lab pipeline status` lists the runs) or run the pipeline "
+                            "again: `kfsm-lab pipeline run --wait`") from exc
         raise aws.translate(exc, "describe endpoint", service="sagemaker") from exc
     out: dict[str, Any] = {"endpoint": names.endpoint, "endpoint_status": ep["EndpointStatus"],
                            "model_artifact_url": None, "batch_output_uri": None}
@@ -160,7 +218,7 @@ def predict(settings: Settings, run_id: str | None = None, splits: MnistSplits |
     res = run_resources(sm, run_id)
     if res["endpoint_status"] != "InService":
         raise AwsAccessError(f"endpoint {res['endpoint']} is {res['endpoint_status']}, not InService",
-                             "wait for the deploy step (`kfsm-lab pipeline status RUN_ID`)")
+                             f"wait for the deploy step: `kfsm-lab pipeline status {run_id}`")
     splits = splits or load_sample()
     test = splits.test
     X, y = (test.X, test.y) if n_test is None else (test.X[:n_test], test.y[:n_test])

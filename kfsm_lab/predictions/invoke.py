@@ -38,11 +38,11 @@ def _invoke(runtime: Any, endpoint: str, body: str, accept: str = "application/j
         invalid = code in ("ValidationError", "ValidationException")  # the runtime says ValidationError
         if invalid and ("not found" in low or "could not find" in low):
             raise AwsAccessError(f"endpoint {endpoint} does not exist", "run the pipeline first "
-                                 "(`kfsm-lab pipeline run`), or pass the run id that deployed it (--run)",
+                                 "(`kfsm-lab pipeline run --wait`), or pass the run id that deployed it (--run)",
                                  code=code, operation="InvokeEndpoint") from exc
         if invalid and ("inservice" in low or "in service" in low):
             raise AwsAccessError(f"endpoint {endpoint} is not InService yet: {message}",
-                                 "wait until the deploy step finishes (`kfsm-lab pipeline status RUN_ID`)",
+                                 "wait until the deploy step finishes (`kfsm-lab pipeline status` shows it)",
                                  code=code, operation="InvokeEndpoint") from exc
         raise translate(exc, f"invoke {endpoint}", service="sagemaker-runtime") from exc
     return resp["Body"].read()

@@ -1,7 +1,8 @@
 """The control panel (ipywidgets) and the widget-free controller behind it.
 
 ``Controller`` never imports ipywidgets, so ``from kfsm_lab.widgets import Controller`` works headless;
-``panel`` loads ipywidgets only when called for.
+``panel`` loads ipywidgets only when called for. :func:`show` is what a notebook calls: it displays
+the panel in an interactive kernel and does nothing under papermill.
 """
 
 from __future__ import annotations
@@ -14,14 +15,43 @@ if TYPE_CHECKING:
     from ..config import Settings
     from .panel import Panel
 
-__all__ = ["ACTIONS", "FIELDS", "ActionUnavailable", "Controller", "ErrorInfo", "Event", "Panel", "panel"]
+__all__ = ["ACTIONS", "FIELDS", "ActionUnavailable", "Controller", "ErrorInfo", "Event", "Panel",
+           "interactive_kernel", "panel", "show"]
 
 
-def panel(settings: Settings | None = None, lang: str = "en", controller: Controller | None = None) -> Panel:
+def panel(settings: Settings | None = None, lang: str | None = None, controller: Controller | None = None,
+          watch: bool = True) -> Panel:
     """The ipywidgets panel over a :class:`Controller`; see :mod:`kfsm_lab.widgets.panel`."""
     from .panel import panel as _panel
 
-    return _panel(settings=settings, lang=lang, controller=controller)
+    return _panel(settings=settings, lang=lang, controller=controller, watch=watch)
+
+
+def interactive_kernel() -> bool:
+    """True inside a kernel whose current cell came from a person's frontend (JupyterLab, VS Code).
+
+    Headless executors (papermill, nbclient, ``kfsm-lab run``) send their cells with ``allow_stdin``
+    off, as there is nobody to type an answer — nor to click a button.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    kernel = getattr(shell, "kernel", None)
+    return kernel is not None and bool(getattr(kernel, "_allow_stdin", False))
+
+
+def show(settings: Settings | None = None, lang: str | None = None) -> None:
+    """Display the panel when a person is at the notebook; under papermill do nothing. Returns None."""
+    if not interactive_kernel():
+        return
+    from IPython import get_ipython
+    from IPython.display import display
+
+    p = panel(settings, lang=lang)
+    p.controller.follow_cells(get_ipython())
+    display(p)
 
 
 def __getattr__(name: str) -> Any:

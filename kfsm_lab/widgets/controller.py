@@ -1,64 +1,53 @@
-"""The panel's brain without the panel: fields, actions, what is enabled, status, errors, events.
+"""The panel's brain without the panel: fields, the shared picture, the actions, events.
 
-Nothing here imports ipywidgets, so notebooks run headless under papermill, the CLI and tests drive
-exactly what the buttons drive. Each action is a plain method that returns the report of the module
-that does the work (doctor, provision, pipeline, predict, cleanup). ``start(action)`` runs it on a
-worker thread instead; either way a failure becomes :attr:`Controller.last_error` plus a ``failed``
-event, so it can never vanish as a traceback printed into some other cell.
+Nothing here imports ipywidgets. The parts live in their own modules — :mod:`.fields` (validation
+sentences), :mod:`.snapshot` (the picture read from the state the cells share), :mod:`.rules` (what is
+enabled, the status line), :mod:`.worker` (threads), :mod:`.actions` (the work), :mod:`.failures`
+(errors as shown) — and the controller ties them together: it keeps what was typed, re-reads the
+picture (every ``poll_interval`` seconds once :meth:`watch` is on, and after every action), and tells
+listeners. A failure becomes :attr:`last_error` plus a ``failed`` event, never a stray traceback.
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
-import traceback
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import JobFailedError, KfsmError
 from ..errors import ValidationError as KfsmValidationError
-from .i18n import check_lang, t
+from ..i18n import check_lang, resolve, t
+from . import actions, fields, rules
+from .failures import ErrorInfo, from_exception, from_run
+from .fields import FIELDS
+from .rules import ACTIONS, LONG_ACTIONS
+from .snapshot import Progress, SnapshotReader
+from .worker import Busy, Poller, Worker
 
 if TYPE_CHECKING:
-    from ..checks import DoctorReport
     from ..config import Settings
     from ..pipeline import RunHandle
-    from ..predictions import PredictionReport
-    from ..provision import SetupReport
-    from ..teardown import CleanupReport
 
 log = logging.getLogger("kfsm_lab.widgets")
 
-FIELDS: tuple[str, ...] = ("target", "region", "role_arn", "bucket")
-ACTIONS: tuple[str, ...] = ("check", "setup", "run_pipeline", "predict", "cleanup", "cancel")
-#: Actions that take the controller's one busy slot (``cancel`` must work while a run is busy).
-LONG_ACTIONS: tuple[str, ...] = ACTIONS[:-1]
+__all__ = ["ACTIONS", "FIELDS", "LONG_ACTIONS", "ActionUnavailable", "Controller", "ErrorInfo", "Event"]
+
+#: The keyword arguments each action takes from the panel or a caller.
+_OPTIONS: dict[str, set[str]] = {"predict": {"n_test"}, "cleanup": {"include_bucket", "include_iam"},
+                                 "run_pipeline": {"run_id"}}
+CELL_SETTLE = 0.4  # s after a cell ends before the panel counts the kernel idle (Run All's next cell)
 
 
 @dataclass(frozen=True)
 class Event:
-    """What listeners receive: ``kind`` is field | started | progress | finished | failed."""
+    """What listeners receive: ``kind`` is field | started | finished | failed | snapshot."""
 
     kind: str
     action: str | None = None
     data: Any = None
-
-
-@dataclass(frozen=True)
-class ErrorInfo:
-    """An action's failure in the words the user sees: message and what to do."""
-
-    action: str
-    message: str
-    hint: str | None = None
-    kind: str = "KfsmError"
-    traceback: str | None = None  # only for unexpected errors (bugs): kept here, not printed from a thread
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"action": self.action, "message": self.message, "hint": self.hint, "kind": self.kind,
-                "traceback": self.traceback}
 
 
 class ActionUnavailable(KfsmError):
@@ -72,44 +61,43 @@ class ActionUnavailable(KfsmError):
 Listener = Callable[[Event], None]
 
 
-@dataclass
-class _Status:
-    key: str
-    values: dict[str, Any] = field(default_factory=dict)
-
-
 class Controller:
     """Holds what the user entered and runs the exercise's actions; see the module docstring."""
 
-    def __init__(self, settings: Settings | None = None, lang: str = "en", poll_interval: float = 1.0) -> None:
-        self._lang = check_lang(lang)
-        self.poll_interval = poll_interval
+    def __init__(self, settings: Settings | None = None, lang: str | None = None,
+                 poll_interval: float | None = None) -> None:
+        self._lang = resolve(lang, lab=True)
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
-        self._busy: str | None = None
-        self._thread: threading.Thread | None = None
-        self._base = settings
         self.last_error: ErrorInfo | None = None
+        self.results: dict[str, Any] = {}
+        self.handle: RunHandle | None = None
+        self._last_action: tuple[str, dict[str, Any], float] | None = None
+        self._dismissed_run: str | None = None  # a failed run whose error box the user closed
+        self._cell_running = False
+        self._cell_ended = 0.0
+        self._base = settings
         if settings is None:
-            try:
-                from ..config import load_settings
+            from ..config import Settings as _Settings
+            from ..config import load_settings
 
+            try:
                 self._base = load_settings()
             except KfsmError as exc:  # a bad KFSM_* variable: show it, start from the defaults
-                self.last_error = self._error_info("settings", exc)
-                from ..config import Settings as _Settings
-
+                self.last_error = from_exception("settings", exc, self._lang)
                 self._base = _Settings.model_construct()
         base = self._base
         self._fields: dict[str, str] = {"target": base.target, "region": base.region,
                                         "role_arn": base.role_arn or "", "bucket": base.bucket or ""}
-        self._field_errors: dict[str, str | None] = {name: None for name in FIELDS}
-        self._setup_key: tuple[str, ...] | None = None
-        self._run_key: tuple[str, ...] | None = None
-        self._created = False
-        self.handle: RunHandle | None = None
-        self.results: dict[str, Any] = {}
-        self._status = _Status("status.ready")
+        self._field_errors: dict[str, str | None] = {n: fields.message(n, v, self._lang)
+                                                     for n, v in self._fields.items()}
+        local = base.target == "local"
+        self.poll_interval = poll_interval if poll_interval is not None else (0.5 if local else 5.0)
+        self._worker = Worker(self._done)
+        self._reader = SnapshotReader()
+        self._poller = Poller(self._poll, self.poll_interval)
+        self._progress: Progress | None = None
+        self.refresh()
 
     # -- language, listeners ----------------------------------------------------------------------
     @property
@@ -119,18 +107,18 @@ class Controller:
     @lang.setter
     def lang(self, value: str) -> None:
         self._lang = check_lang(value)
-        for name in FIELDS:  # re-word the field messages
-            self._field_errors[name] = self.validate_field(name, self._fields[name])
+        with self._lock:
+            for name in FIELDS:  # re-word the field messages
+                self._field_errors[name] = fields.message(name, self._fields[name], self._lang)
 
     def t(self, key: str, **values: Any) -> str:
-        """A message in the controller's language."""
         return t(self._lang, key, **values)
 
     def label(self, action: str) -> str:
-        return self.t(f"action.{action}") if action in ACTIONS else action
+        return rules.label(action, self._lang)
 
     def add_listener(self, listener: Listener) -> None:
-        """Call ``listener(event)`` on every event; it may run on the worker thread."""
+        """Call ``listener(event)`` on every event; it may run on the worker or poller thread."""
         with self._lock:
             self._listeners.append(listener)
 
@@ -162,27 +150,10 @@ class Controller:
             return dict(self._field_errors)
 
     def validate_field(self, name: str, value: object) -> str | None:
-        """The message for a bad ``value`` of field ``name`` in the chosen language, or None if valid."""
-        from .. import validation
-        from ..config import load_settings
+        """The sentence for a bad ``value`` of field ``name`` in the panel's language, or None if valid."""
+        return fields.message(name, value, self._lang)
 
-        checks: dict[str, Callable[[object], object]] = {
-            "role_arn": validation.role_arn, "bucket": validation.bucket_name, "region": validation.region,
-            "target": lambda v: load_settings(target=v),
-        }
-        if name not in checks:
-            return self.t("invalid.unknown_field", name=name)
-        if name in ("role_arn", "bucket") and (value is None or (isinstance(value, str) and not value.strip())):
-            return None  # empty is valid: setup creates the role and picks the bucket
-        try:
-            checks[name](value)
-        except KfsmValidationError as exc:
-            reason = exc.message.split(": ", 1)[1] if exc.message.startswith(f"{exc.field}: ") else exc.message
-            text = self.t(f"invalid.{name}", reason=reason)
-            return f"{text} {self.t('invalid.hint', hint=exc.hint)}" if exc.hint else text
-        return None
-
-    def set_field(self, name: str, value: str | None) -> str | None:
+    def set_field(self, name: str, value: str | None, *, source: str | None = None) -> str | None:
         """Store a value as typed and return its validation message (None when valid)."""
         if name not in FIELDS:
             raise KfsmValidationError(name, value, self.t("invalid.unknown_field", name=name),
@@ -190,9 +161,10 @@ class Controller:
         text = "" if value is None else str(value)
         error = self.validate_field(name, text)
         with self._lock:
-            self._fields[name] = text.strip() if name in ("role_arn", "bucket") else text
+            self._fields[name] = text.strip() if name in fields.OPTIONAL else text
             self._field_errors[name] = error
-        self._emit("field", None, {"name": name, "value": text, "error": error})
+        self._emit("field", source, {"name": name, "value": text, "error": error})
+        self.refresh()
         return error
 
     def settings(self) -> Settings:
@@ -204,74 +176,157 @@ class Controller:
             values = {k: (v or None) for k, v in self._fields.items()}
         return load_settings(**{**base, **values})
 
-    def _key(self) -> tuple[str, ...]:
-        with self._lock:
-            return tuple(self._fields[name] for name in FIELDS)
+    def _reading_settings(self) -> Any:
+        """Settings good enough to read the picture with, even while a field is being fixed."""
+        try:
+            return self.settings()
+        except KfsmError:
+            from ..config import load_settings
 
-    def _first_field_error(self) -> str | None:
-        with self._lock:
-            return next((e for e in self._field_errors.values() if e), None)
+            with self._lock:
+                target, region = self._fields["target"], self._fields["region"]
+            try:
+                return load_settings(target=target, region=region)
+            except KfsmError:
+                return self._base
 
-    # -- what is enabled --------------------------------------------------------------------------
+    # -- the shared picture -----------------------------------------------------------------------
+    @property
+    def cell_running(self) -> bool:
+        return self._cell_running or time.monotonic() - self._cell_ended < CELL_SETTLE
+
+    def refresh(self) -> Progress:
+        """Re-read the picture now (the poller does this every ``poll_interval`` s) and tell listeners."""
+        with self._lock:
+            current, errors = dict(self._fields), dict(self._field_errors)
+        p = self._reader.read(self._reading_settings(), current, errors, busy=self._worker.busy,
+                              cell_running=self.cell_running)
+        adopted = self._adopt(p)
+        with self._lock:
+            self._progress = p
+        self._emit("snapshot", None, p)
+        if adopted:  # the picture changed the fields (a cell's setup): read once more with them
+            return self.refresh()
+        return p
+
+    def _adopt(self, p: Progress) -> bool:
+        """Fill empty role/bucket fields from a setup a cell (or another panel) made."""
+        if p.setup is None:
+            return False
+        changed = False
+        for name in ("role_arn", "bucket"):
+            value = p.setup.get(name)
+            with self._lock:
+                empty = not self._fields[name]
+            if value and empty:
+                self.set_field(name, value, source="setup")
+                changed = True
+        return changed
+
+    @property
+    def progress(self) -> Progress:
+        """The latest picture (see :mod:`.snapshot`)."""
+        with self._lock:
+            assert self._progress is not None
+            return self._progress
+
+    def _poll(self) -> None:
+        self.refresh()
+
+    def watch(self, on: bool = True) -> None:
+        """Start (or stop) re-reading the picture every ``poll_interval`` s; the panel turns this on."""
+        self._poller.interval = self.poll_interval
+        if on:
+            self._poller.start()
+        else:
+            self._poller.stop()
+
+    def follow_cells(self, shell: Any) -> None:
+        """Know when notebook cells run (IPython's pre/post_run_cell), so buttons say why they wait."""
+
+        def pre(*_: Any) -> None:
+            self._cell_running = True
+            self._poller.poke()
+
+        def post(*_: Any) -> None:
+            self._cell_running = False
+            self._cell_ended = time.monotonic()
+            threading.Timer(CELL_SETTLE + 0.05, self._poller.poke).start()
+
+        shell.events.register("pre_run_cell", pre)
+        shell.events.register("post_run_cell", post)
+        self._unfollow = lambda: (shell.events.unregister("pre_run_cell", pre),
+                                  shell.events.unregister("post_run_cell", post))
+
+    def close(self) -> None:
+        """Stop polling and stop following cells."""
+        self._poller.stop()
+        unfollow = getattr(self, "_unfollow", None)
+        self._unfollow = None
+        if unfollow is not None:
+            try:
+                unfollow()
+            except ValueError:
+                pass
+
+    # -- what is enabled, what it says ------------------------------------------------------------
     @property
     def busy(self) -> bool:
-        return self._busy is not None
+        return self._worker.busy is not None
 
     @property
     def busy_action(self) -> str | None:
-        return self._busy
-
-    @property
-    def setup_done(self) -> bool:
-        """Setup succeeded for exactly the current target, region, role and bucket."""
-        return self._setup_key is not None and self._setup_key == self._key()
-
-    @property
-    def run_succeeded(self) -> bool:
-        return self._run_key is not None and self._run_key == self._key()
+        return self._worker.busy
 
     @property
     def run_id(self) -> str | None:
-        return self.handle.run_id if self.handle is not None else None
+        return self.progress.run_id
 
     def why_not(self, action: str) -> str | None:
-        """Why ``action`` is disabled right now (in the chosen language), or None when it is enabled."""
-        if action not in ACTIONS:
-            return self.t("why.unknown_action", action=action)
-        if action == "cancel":
-            running = self._busy == "run_pipeline" and self.handle is not None and not self.handle.done
-            return None if running else self.t("why.no_active_run")
-        if self._busy is not None:
-            return self.t("why.busy", action=self.label(self._busy))
-        bad = self._first_field_error()
-        if bad:
-            return self.t("why.fields_invalid", message=bad)
-        if action == "run_pipeline" and not self.setup_done:
-            return self.t("why.needs_setup")
-        if action == "predict" and not self.run_succeeded:
-            return self.t("why.needs_run")
-        if action == "cleanup" and not self._created:
-            return self.t("why.nothing_created")
-        return None
+        """Why ``action`` is disabled right now (in the panel's language), or None when it is enabled."""
+        return rules.why_not(action, self._live_progress(), self._lang)
 
     def can(self, action: str) -> bool:
-        """Whether ``action`` is enabled (what each button's ``disabled`` mirrors)."""
         return self.why_not(action) is None
 
-    # -- status -----------------------------------------------------------------------------------
+    def _live_progress(self) -> Progress:
+        """The latest picture with the busy slot and field errors as they are this instant."""
+        from dataclasses import replace
+        from types import MappingProxyType
+
+        with self._lock:
+            p = self._progress
+            errors = MappingProxyType(dict(self._field_errors))
+            current = MappingProxyType(dict(self._fields))
+        assert p is not None
+        return replace(p, busy=self._worker.busy, field_errors=errors, fields=current,
+                       cell_running=self.cell_running)
+
+    @property
+    def error(self) -> ErrorInfo | None:
+        """What the error box shows: the last action's failure, else the followed run's failure."""
+        if self.last_error is not None:
+            return self.last_error
+        p = self.progress
+        if p.run is not None and p.run_state in ("failed", "canceled") and p.run_id != self._dismissed_run:
+            since = self._last_action[2] if self._last_action else 0.0
+            if (p.run.get("finished_at") or p.run.get("created_at") or 0) >= since:  # not older than what we did
+                return from_run(p.run, self._lang)
+        return None
+
+    def dismiss_error(self) -> None:
+        self.last_error = None
+        p = self.progress
+        if p.run_state in ("failed", "canceled"):
+            self._dismissed_run = p.run_id
+        self.refresh()
+
     @property
     def status(self) -> str:
-        """One line saying where things stand, in the chosen language."""
-        if not self.busy and any(self.field_errors.values()):
-            return self.t("status.fix_fields")  # the buttons are disabled until the field is fixed
-        st = self._status
-        values = dict(st.values)
-        if "action" in values:
-            values["action"] = self.label(values["action"])
-        return self.t(st.key, **values)
-
-    def _set_status(self, key: str, **values: Any) -> None:
-        self._status = _Status(key, values)
+        """One line saying where things stand, in the panel's language."""
+        err = self.error
+        return rules.status(self._live_progress(), self._lang, self._last_action,
+                            failed=err.action if err is not None and err.action != "settings" else None)
 
     # -- running actions --------------------------------------------------------------------------
     def _claim(self, action: str) -> None:
@@ -279,219 +334,137 @@ class Controller:
             reason = self.why_not(action)
             if reason is not None:
                 raise ActionUnavailable(action, f"{self.label(action)}: {reason}")
-            self._busy = action
+            try:
+                self._worker.claim(action)
+            except Busy as exc:
+                raise ActionUnavailable(action, self.t("why.busy", action=self.label(exc.action))) from None
             self.last_error = None
-            self._set_status("status.busy", action=action)
-
-    def _release(self) -> None:
-        with self._lock:
-            self._busy = None
-
-    def _perform(self, action: str, fn: Callable[[], Any]) -> Any:
-        """Run a claimed action: result and event on success; last_error and event on failure."""
+            self._dismissed_run = None
         self._emit("started", action)
-        try:
-            result = fn()
-        except BaseException as exc:
-            info = self._error_info(action, exc)
-            with self._lock:
-                self.last_error = info
-                self._set_status("status.failed", action=action, message=info.message)
-            self._release()
-            self._emit("failed", action, info)
-            raise
+        self.refresh()
+
+    def _done(self, action: str, outcome: Any, exc: BaseException | None) -> None:
+        if exc is not None:
+            self.last_error = from_exception(action, exc, self._lang)
+            self.refresh()
+            self._emit("failed", action, self.last_error)
+            return
+        result, key, values = outcome
         self.results[action] = result
-        self._release()
+        if action == "run_pipeline":
+            self.handle = result
+        else:
+            self._last_action = (key, values, time.time())
+        self.refresh()
         self._emit("finished", action, result)
-        return result
 
-    def _error_info(self, action: str, exc: BaseException) -> ErrorInfo:
-        if not isinstance(exc, KfsmError):
-            from ..aws import translate
-
-            translated = translate(exc) if isinstance(exc, Exception) else exc
-            if isinstance(translated, KfsmError):
-                exc = translated
-        # Logged at debug only: a log line from the worker thread would print into whichever cell runs.
-        log.debug("%s failed", action, exc_info=exc)
-        if isinstance(exc, KfsmError):
-            return ErrorInfo(action, exc.message, exc.hint, type(exc).__name__)
-        trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        return ErrorInfo(action, f"{type(exc).__name__}: {exc}", self.t("error.unexpected_hint"), type(exc).__name__,
-                         trace)
-
-    def _run(self, action: str, fn: Callable[[], Any]) -> Any:
-        self._claim(action)
-        return self._perform(action, fn)
+    def _impl(self, action: str, kwargs: dict[str, Any]) -> Callable[[], Any]:
+        settings = self.settings()
+        if action == "predict":
+            return lambda: actions.predict(settings, self.progress.run_id, **kwargs)
+        return lambda: getattr(actions, action)(settings, **kwargs)
 
     def start(self, action: str, **kwargs: Any) -> None:
-        """Run ``action`` on a worker thread and return at once; ``wait()`` blocks until it is done.
+        """Run ``action`` on the worker thread and return at once; ``wait()`` blocks until it is done.
 
         Raises :class:`ActionUnavailable` (nothing starts) when the action is not enabled.
         """
         if action == "cancel":
-            if (reason := self.why_not("cancel")) is not None:
-                raise ActionUnavailable(action, f"{self.label(action)}: {reason}")
-            threading.Thread(target=self._cancel_reporting, name="kfsm-cancel", daemon=True).start()
+            self._start_cancel()
             return
         if action not in LONG_ACTIONS:
             raise ActionUnavailable(action, self.t("why.unknown_action", action=action))
-        impl = getattr(self, f"_do_{action}")
-        inspect.signature(impl).bind(**kwargs)  # a wrong argument is the caller's TypeError, raised here
+        unknown = set(kwargs) - _OPTIONS.get(action, set())
+        if unknown:  # a wrong argument is the caller's TypeError, raised before anything starts
+            raise TypeError(f"{action}() got unexpected arguments {sorted(unknown)}")
         self._claim(action)
-        thread = threading.Thread(target=self._quiet, args=(lambda: self._perform(action, lambda: impl(**kwargs)),),
-                                  name=f"kfsm-{action}", daemon=True)
-        with self._lock:
-            self._thread = thread
-        thread.start()
-
-    def _cancel_reporting(self) -> None:
-        """Cancel on a side thread (the run action holds the busy slot); a failure is reported, not lost."""
         try:
-            self.cancel()
-        except Exception as exc:  # noqa: BLE001 - becomes last_error and a failed event
-            info = self._error_info("cancel", exc)
-            with self._lock:
-                self.last_error = info
-            self._emit("failed", "cancel", info)
+            fn = self._impl(action, kwargs)
+        except BaseException:
+            self._worker.release()
+            raise
+        self._worker.run(action, fn)
 
-    @staticmethod
-    def _quiet(fn: Callable[[], Any]) -> None:
+    def _start_cancel(self) -> None:
+        if (reason := self.why_not("cancel")) is not None:
+            raise ActionUnavailable("cancel", f"{self.label('cancel')}: {reason}")
+        run_id = self.progress.run_id
+        assert run_id is not None
+
+        def body() -> None:
+            try:
+                actions.cancel(run_id, self.handle)
+            except Exception as exc:  # noqa: BLE001 - becomes last_error and a failed event
+                self.last_error = from_exception("cancel", exc, self._lang)
+                self._emit("failed", "cancel", self.last_error)
+            self.refresh()
+
+        threading.Thread(target=body, name="kfsm-cancel", daemon=True).start()
+
+    def _run_here(self, action: str, **kwargs: Any) -> Any:
+        """Run an action in this thread (headless use); its exception propagates after being recorded."""
+        self._claim(action)
         try:
-            fn()
-        except BaseException:  # noqa: BLE001, S110 - already recorded as last_error and a failed event
-            pass
+            fn = self._impl(action, kwargs)
+        except BaseException:
+            self._worker.release()
+            raise
+        return self._worker.run(action, fn, background=False)[0]
+
+    def _run(self, action: str, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` as ``action`` here (for tests of the error paths)."""
+        self._claim(action)
+        return self._worker.run(action, lambda: (fn(), "status.ready", {}), background=False)[0]
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the worker's action is done; True when idle (for tests and headless runs)."""
-        with self._lock:
-            thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-        return not self.busy
+        return self._worker.join(timeout)
 
-    # -- the actions ------------------------------------------------------------------------------
-    def check(self) -> DoctorReport:
+    def wait_run(self, timeout: float | None = None) -> Progress:
+        """Block until the followed run has ended (re-reading the picture); returns the last picture."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            p = self.refresh()
+            if not p.run_active:
+                return p
+            if deadline is not None and time.monotonic() > deadline:
+                return p
+            time.sleep(min(self.poll_interval, 0.5))
+
+    # -- the actions, called directly (headless) --------------------------------------------------
+    def check(self) -> Any:
         """Run the doctor's checks for the current fields."""
-        return self._run("check", self._do_check)
+        return self._run_here("check")
 
-    def setup(self) -> SetupReport:
-        """Create everything the exercise needs, then adopt the role ARN and bucket it settled on."""
-        return self._run("setup", self._do_setup)
-
-    def run_pipeline(self, wait: bool = True, timeout: float | None = None, run_id: str | None = None) -> RunHandle:
-        """Start the pipeline; with ``wait`` poll it every ``poll_interval`` s (``progress`` events) to its end."""
-        return self._run("run_pipeline", lambda: self._do_run_pipeline(wait, timeout, run_id))
-
-    def predict(self, n_test: int | None = None) -> PredictionReport:
-        """Evaluate the run's endpoint on held-out digits."""
-        return self._run("predict", lambda: self._do_predict(n_test))
-
-    def cleanup(self, include_bucket: bool = False, include_iam: bool = False,
-                all_runs: bool = False) -> CleanupReport:
-        """Delete this run's SageMaker resources (every kit run's with ``all_runs`` or when no run
-        was started here), and with the flags also the bucket and the IAM user and role."""
-        return self._run("cleanup", lambda: self._do_cleanup(include_bucket, include_iam, all_runs))
-
-    def cancel(self) -> RunHandle | None:
-        """Stop the running pipeline and its SageMaker jobs (the run action then ends as canceled)."""
-        handle = self.handle
-        if handle is None or handle.done:
-            return handle
-        return handle.cancel()
-
-    # -- implementations (run with the busy slot held) --------------------------------------------
-    def _do_check(self) -> DoctorReport:
-        from ..checks import run_doctor
-
-        report = run_doctor(self.settings())
-        failed = sum(1 for c in report.checks if c.status == "fail")
-        key = "status.check_ok" if report.ok else "status.check_failed"
-        self._set_status(key, count=len(report.checks), failed=failed)
-        return report
-
-    def _do_setup(self) -> SetupReport:
-        from ..provision import setup_all
-
-        report = setup_all(self.settings())
+    def setup(self) -> Any:
+        """Create everything the exercise needs; the fields adopt the role ARN and bucket it settled on."""
+        report = self._run_here("setup")
         done = report.settings
-        with self._lock:
-            self._created = True
-            if done is not None:
-                self._fields["role_arn"] = done.role_arn or self._fields["role_arn"]
-                self._fields["bucket"] = done.bucket or self._fields["bucket"]
-                self._field_errors["role_arn"] = self._field_errors["bucket"] = None
-            self._setup_key = self._key()
-        changed = sum(1 for s in report.steps if s.status in ("created", "updated"))
-        self._set_status("status.setup_done", changed=changed, role_arn=self._fields["role_arn"],
-                         bucket=self._fields["bucket"])
-        for name in ("role_arn", "bucket"):
-            self._emit("field", "setup", {"name": name, "value": self._fields[name], "error": None})
+        if done is not None:
+            for name in ("role_arn", "bucket"):
+                if getattr(done, name) and self.fields[name] != getattr(done, name):
+                    self.set_field(name, getattr(done, name), source="setup")
         return report
 
-    def _do_run_pipeline(self, wait: bool = True, timeout: float | None = None,
-                         run_id: str | None = None) -> RunHandle:
-        from ..pipeline import start_run
-
-        settings = self.settings()
-        key = self._key()
-        handle = start_run(settings, run_id=run_id)
-        with self._lock:
-            self.handle = handle
-            self._created = True
-            self._run_key = None
-        self._set_status("status.run_started", run_id=handle.run_id)
-        self._emit("progress", "run_pipeline", handle)
+    def run_pipeline(self, wait: bool = True, timeout: float | None = None, run_id: str | None = None) -> Any:
+        """Start the pipeline; with ``wait`` follow it to its end (``JobFailedError`` if it did not succeed)."""
+        handle = self._run_here("run_pipeline", run_id=run_id)
         if not wait:
             return handle
-        handle.wait(timeout=timeout, interval=self.poll_interval, on_update=self._on_run_update)
-        return self._run_ended(handle, key)
-
-    def _on_run_update(self, handle: RunHandle) -> None:
-        steps = handle.steps
-        done = sum(1 for s in steps if s["state"] == "succeeded")
-        active = next((s for s in steps if s["state"] == "running"), None)
-        if active is not None:
-            detail = " / ".join(str(v) for v in (active.get("job_status"), active.get("secondary_status")) if v)
-            self._set_status("status.run_progress", run_id=handle.run_id, done=done, total=len(steps),
-                             step=active["name"], detail=detail or active["state"])
-        else:
-            self._set_status("status.run_waiting", run_id=handle.run_id, state=handle.state)
-        self._emit("progress", "run_pipeline", handle)
-
-    def _run_ended(self, handle: RunHandle, key: tuple[str, ...]) -> RunHandle:
-        if handle.state != "succeeded":
-            self._set_status("status.run_failed", run_id=handle.run_id, state=handle.state)
-            raise JobFailedError(f"pipeline run {handle.run_id}", handle.state, handle.error,
-                                 f"see `kfsm-lab pipeline status {handle.run_id}`"
-                                 + (f" and the log {handle.log_path}" if handle.log_path else ""))
-        with self._lock:
-            self._run_key = key
-        self._set_status("status.run_succeeded", run_id=handle.run_id,
-                         endpoint=handle.outputs.get("endpoint_name") or "")
+        p = self.wait_run(timeout)
+        if p.run_state != "succeeded":
+            err = from_run(p.run, self._lang) if p.run else None
+            raise JobFailedError(f"pipeline run {handle.run_id}", p.run_state or "?", err.message if err else None,
+                                 err.hint if err else None)
         return handle
 
-    def _do_predict(self, n_test: int | None = None) -> PredictionReport:
-        from ..predictions import predict
+    def predict(self, n_test: int | None = None) -> Any:
+        return self._run_here("predict", n_test=n_test)
 
-        report = predict(self.settings(), run_id=self.run_id, n_test=n_test)
-        self._set_status("status.predict_done", endpoint=report.endpoint, accuracy=f"{report.accuracy:.1%}")
-        return report
+    def cleanup(self, include_bucket: bool = False, include_iam: bool = False) -> Any:
+        """Delete every kit run's SageMaker resources here, and with the flags the bucket and IAM too."""
+        return self._run_here("cleanup", include_bucket=include_bucket, include_iam=include_iam)
 
-    def _do_cleanup(self, include_bucket: bool = False, include_iam: bool = False,
-                    all_runs: bool = False) -> CleanupReport:
-        from ..teardown import cleanup
-
-        run_id = None if all_runs else self.run_id
-        report = cleanup(self.settings(), run_id=run_id, all_runs=run_id is None, include_bucket=include_bucket,
-                         include_iam=include_iam)
-        with self._lock:
-            self._run_key = None
-            if include_bucket or include_iam:
-                self._setup_key = None
-            self._created = not (include_bucket and include_iam)
-        if report.nothing_left:
-            self._set_status("status.cleanup_nothing")
-        else:
-            self._set_status("status.cleanup_done", count=len(report.items))
-        return report
+    def cancel(self) -> Any:
+        run_id = self.progress.run_id
+        return actions.cancel(run_id, self.handle) if run_id and self.progress.run_active else None

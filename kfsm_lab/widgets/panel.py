@@ -1,39 +1,50 @@
-"""The ipywidgets panel: stock widgets over a :class:`Controller`, nothing else.
+"""The panel: stock ipywidgets (buttons, checkboxes, Outputs) plus two accessible views, over a Controller.
 
-The panel owns no logic: it forwards typing and clicks to the controller and mirrors the controller's
-state (enabled buttons, status, errors, reports) on every controller event. Events can arrive on the
-controller's worker thread, so everything here only sets widget traits or replaces an Output's
-``outputs`` (see :mod:`.render`) and never uses ``with out:``.
+The panel owns no logic. It forwards typing and clicks to the controller and draws every part —
+fields, buttons, status line, error box, step bar, figures — from the controller's one picture
+(:class:`~.snapshot.Progress`) on each event, whichever thread it arrives on, so the parts always
+agree with each other and with what the notebook cells did.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
 from ..errors import KfsmError
-from . import render
+from . import render, rules
+from .components import Field, Notice
 from .controller import ACTIONS, Controller, ErrorInfo, Event
+from .fields import FIELDS
+from .snapshot import GONE, Progress
 
 if TYPE_CHECKING:
     from ..config import Settings
 
 log = logging.getLogger("kfsm_lab.widgets")
 
-_STYLE = {"description_width": "initial"}
-_ICONS = {"check": "stethoscope", "setup": "wrench", "run_pipeline": "play", "predict": "eye",
-          "cleanup": "trash", "cancel": "stop"}
-_BUTTON_STYLE = {"setup": "primary", "run_pipeline": "primary", "predict": "success", "cleanup": "warning",
-                 "cancel": "danger"}
+LOG_LINES = 40
+FIGURE_EVERY = 1.0  # s between redraws of a running run's figure (a redraw costs ~0.1 s of CPU)
 
 
-def _region_options(current: str) -> list[str]:
+def _region_options(current: str) -> list[list[str]]:
     from ..validation import sagemaker_regions
 
     regions = sorted(sagemaker_regions())
-    return regions if current in regions else [current, *regions]
+    return [[r, r] for r in (regions if current in regions else [current, *regions])]
+
+
+def _tail(path: str | None, n: int = LOG_LINES) -> str:
+    if not path:
+        return ""
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-n:])
+    except OSError:
+        return ""
 
 
 class Panel:
@@ -41,169 +52,266 @@ class Panel:
 
     def __init__(self, controller: Controller) -> None:
         self.controller = c = controller
-        fields = c.fields
-        full = w.Layout(width="100%")
-        self.title = w.HTML(f"<h3 style='margin:4px 0'>{c.t('title')}</h3>")
-        self.target = w.Dropdown(options=[(c.t("target.local"), "local"), (c.t("target.aws"), "aws")],
-                                 value=fields["target"] if fields["target"] in ("local", "aws") else "local",
-                                 description=c.t("field.target"), style=_STYLE)
-        self.region = w.Dropdown(options=_region_options(fields["region"]), value=fields["region"],
-                                 description=c.t("field.region"), style=_STYLE)
-        self.role_arn = w.Text(value=fields["role_arn"], placeholder=c.t("placeholder.role_arn"),
-                               description=c.t("field.role_arn"), layout=full, style=_STYLE)
-        self.role_help = w.HTML(f"<small style='color:#555'>{c.t('help.role_arn')}</small>")
-        self.bucket = w.Text(value=fields["bucket"], placeholder=c.t("placeholder.bucket"),
-                             description=c.t("field.bucket"), layout=full, style=_STYLE)
-        self.inputs: dict[str, w.ValueWidget] = {"target": self.target, "region": self.region,
-                                                 "role_arn": self.role_arn, "bucket": self.bucket}
-        self.messages: dict[str, w.HTML] = {name: w.HTML() for name in self.inputs}
+        self._lock = threading.RLock()
+        values = c.fields
+        self.title = w.HTML(f'<h3 class="kfsm-title">{render.esc(c.t("title"))}</h3>')
+        self.target = Field(name="target", kind="select", label=c.t("field.target"), value=values["target"],
+                            options=[[c.t("target.local"), "local"], [c.t("target.aws"), "aws"]])
+        self.region = Field(name="region", kind="select", label=c.t("field.region"), value=values["region"],
+                            options=_region_options(values["region"]))
+        self.role_arn = Field(name="role_arn", label=c.t("field.role_arn"), value=values["role_arn"],
+                              placeholder=c.t("placeholder.role_arn"), help=c.t("help.role_arn"))
+        self.bucket = Field(name="bucket", label=c.t("field.bucket"), value=values["bucket"],
+                            placeholder=c.t("placeholder.bucket"), help=c.t("help.bucket"))
+        self.inputs: dict[str, Field] = {"target": self.target, "region": self.region, "role_arn": self.role_arn,
+                                         "bucket": self.bucket}
         self.buttons: dict[str, w.Button] = {
-            a: w.Button(description=c.label(a), tooltip=c.t(f"tooltip.{a}"), icon=_ICONS[a],
-                        button_style=_BUTTON_STYLE.get(a, ""), layout=w.Layout(width="auto"))
+            a: w.Button(description=c.label(a), tooltip=c.t(f"tooltip.{a}"), layout=w.Layout(width="auto"))
             for a in ACTIONS}
+        for b in self.buttons.values():
+            b.add_class("kfsm-button")
         self.include_bucket = w.Checkbox(value=False, description=c.t("cleanup.include_bucket"), indent=False,
                                          layout=w.Layout(width="auto"))
         self.include_iam = w.Checkbox(value=False, description=c.t("cleanup.include_iam"), indent=False,
                                       layout=w.Layout(width="auto"))
-        self.progress = w.IntProgress(value=0, min=0, max=4, description=c.t("progress.description"),
-                                      style=_STYLE, layout=w.Layout(visibility="hidden"))
-        self.status = w.HTML()
-        self.error = w.HTML()
+        cleanup_group = w.HBox([self.buttons["cleanup"], self.include_bucket, self.include_iam])
+        cleanup_group.add_class("kfsm-cleanup")
+        actions_row = w.HBox([self.buttons[a] for a in ("check", "setup", "run_pipeline", "cancel", "predict")]
+                             + [cleanup_group])
+        actions_row.add_class("kfsm-actions")
+        self.confirm_text = w.HTML()
+        self.confirm_yes = w.Button(description=c.t("action.confirm_cleanup"), button_style="danger")
+        self.confirm_no = w.Button(description=c.t("action.keep"))
+        for b in (self.confirm_yes, self.confirm_no):
+            b.add_class("kfsm-button")
+        self.confirm = w.HBox([self.confirm_text, self.confirm_yes, self.confirm_no],
+                              layout=w.Layout(display="none"))
+        self.confirm.add_class("kfsm-confirm")
+        self.steps = w.HTML()
+        self.steps.add_class("kfsm-steps-box")
+        self.notice = Notice(labels=self._labels())
         self.report = w.HTML()
+        self.report.add_class("kfsm-report")
         self.progress_out = w.Output()
+        self.training_log = w.HTML()
+        self.training_log.add_class("kfsm-training-log")
         self.results_out = w.Output()
         self._click_error: ErrorInfo | None = None
         self._syncing = False
-        self._progress_fig: Any = None
+        self._fig: Any = None
+        self._drawn: tuple[Any, ...] | None = None
+        self._drawn_at = 0.0
+        self._shown_prediction: float | None = None
 
-        self.widget = w.VBox([
-            self.title,
-            w.HBox([self.target, self.region]), self.messages["target"], self.messages["region"],
-            self.role_arn, self.role_help, self.messages["role_arn"],
-            self.bucket, self.messages["bucket"],
-            w.HBox([self.buttons[a] for a in ACTIONS], layout=w.Layout(flex_flow="row wrap")),
-            w.HBox([self.include_bucket, self.include_iam]),
-            self.progress, self.status, self.error, self.report, self.progress_out, self.results_out,
-        ], layout=full)
+        fields_box = w.VBox(list(self.inputs.values()))
+        fields_box.add_class("kfsm-fields")
+        self.widget = w.VBox([self.title, fields_box, actions_row, self.confirm, self.notice, self.steps,
+                              self.report, self.progress_out, self.training_log, self.results_out],
+                             layout=w.Layout(width="100%"))
+        self.widget.add_class("kfsm-panel")
 
         for name, widget in self.inputs.items():
             widget.observe(self._field_observer(name), names="value")
         for action, button in self.buttons.items():
             button.on_click(self._click_handler(action))
+        self.confirm_yes.on_click(lambda _b: self._confirmed(True))
+        self.confirm_no.on_click(lambda _b: self._confirmed(False))
+        self.notice.on_fix(self._on_fix)
         c.add_listener(self._on_event)
-        for name in self.inputs:  # show messages for values that came in bad (e.g. from KFSM_* variables)
-            self.messages[name].value = render.field_message(c.validate_field(name, fields[name]))
         self.refresh()
+
+    def _labels(self) -> dict[str, str]:
+        c = self.controller
+        return {"hint": c.t("error.hint"), "traceback": c.t("error.traceback"), "show_log": c.t("action.open_log"),
+                "hide_log": c.t("action.hide_log"), "dismiss": c.t("action.dismiss"),
+                "log_empty": c.t("error.log_empty"), "log_title": c.t("action.open_log")}
 
     # -- user input -------------------------------------------------------------------------------
     def _field_observer(self, name: str) -> Any:
         def on_change(change: dict[str, Any]) -> None:
             if self._syncing:
                 return
-            message = self.controller.set_field(name, change["new"])
-            self.messages[name].value = render.field_message(message)
-            self.refresh()
+            self._click_error = None
+            self.controller.set_field(name, change["new"])
 
         return on_change
 
     def _click_handler(self, action: str) -> Any:
         def on_click(_button: w.Button) -> None:
             self._click_error = None
-            kwargs: dict[str, Any] = {}
             if action == "cleanup":
-                kwargs = {"include_bucket": self.include_bucket.value, "include_iam": self.include_iam.value}
-            try:
-                self.controller.start(action, **kwargs)
-            except KfsmError as exc:
-                self._click_error = ErrorInfo(action, exc.message, exc.hint, type(exc).__name__)
-            self.refresh()
+                reason = self.controller.why_not("cleanup")
+                if reason is None:
+                    self._ask_cleanup()
+                    return
+            self._start(action)
 
         return on_click
 
-    # -- controller events (any thread) -----------------------------------------------------------
-    def _on_event(self, event: Event) -> None:
-        handler = getattr(self, f"_on_{event.kind}", None)
-        if handler is not None:
-            handler(event)
+    def _start(self, action: str, **kwargs: Any) -> None:
+        try:
+            self.controller.start(action, **kwargs)
+        except KfsmError as exc:
+            self._click_error = ErrorInfo(action, exc.message, exc.hint, type(exc).__name__)
+            self.refresh()
+
+    def _ask_cleanup(self) -> None:
+        c = self.controller
+        extra = ""
+        if self.include_bucket.value:
+            extra += c.t("cleanup.confirm_bucket", bucket=c.fields["bucket"] or "?")
+        if self.include_iam.value:
+            extra += c.t("cleanup.confirm_iam")
+        self.confirm_text.value = render.esc(c.t("cleanup.confirm", extra=extra))
+        self.confirm.layout.display = "flex"
+        self.confirm_no.focus()  # Enter keeps everything: deleting takes a deliberate move
+
+    def _confirmed(self, yes: bool) -> None:
+        self.confirm.layout.display = "none"
+        if yes:
+            self._start("cleanup", include_bucket=self.include_bucket.value, include_iam=self.include_iam.value)
+        else:
+            self.buttons["cleanup"].focus()
+
+    def _on_fix(self, fix: str) -> None:
+        if fix == "dismiss":
+            self._click_error = None
+            self.controller.dismiss_error()
+        elif fix in ACTIONS:
+            self._click_error = None
+            self._start(fix)
         self.refresh()
 
-    def _on_field(self, event: Event) -> None:
-        name, value = event.data["name"], event.data["value"]
-        widget = self.inputs.get(name)
-        if widget is not None and widget.value != value:
-            self._syncing = True  # the controller changed it (setup adopted a role/bucket)
+    # -- controller events (any thread) -----------------------------------------------------------
+    def _on_event(self, event: Event) -> None:
+        if event.kind == "field":
+            self._sync_field(event.data)
+        elif event.kind == "finished":
+            self._show_result(event.action, event.data)
+        self.refresh()
+
+    def _sync_field(self, data: dict[str, Any]) -> None:
+        widget = self.inputs.get(data["name"])
+        if widget is not None and widget.value != data["value"]:
+            self._syncing = True  # the controller changed it (a setup adopted a role or bucket)
             try:
-                widget.value = value
+                widget.value = data["value"]
             finally:
                 self._syncing = False
-        if name in self.messages:
-            self.messages[name].value = render.field_message(event.data.get("error"))
 
-    def _on_started(self, event: Event) -> None:
-        self._click_error = None
-        self.report.value = ""
-        if event.action == "run_pipeline":
-            self.progress.value = 0
-            self.progress.bar_style = ""
-            self.progress.layout.visibility = "visible"
-            render.clear(self.progress_out)
-            render.clear(self.results_out)
-        elif event.action == "predict":
-            render.clear(self.results_out)
-
-    def _on_progress(self, event: Event) -> None:
-        handle = event.data
-        steps = handle.steps
-        self.progress.max = len(steps)
-        self.progress.value = sum(1 for s in steps if s["state"] == "succeeded")
-        self.progress.description = self.controller.t("result.run_steps", done=self.progress.value,
-                                                      total=len(steps))
-        self.report.value = handle._repr_html_()
-        self._draw_progress(handle)
-
-    def _draw_progress(self, handle: Any) -> None:
-        """Redraw the monitor's progress figure (one Figure, reused) into the progress Output."""
-        from ..monitor import progress_figure
-
-        self._progress_fig = progress_figure(handle.to_dict(), fig=self._progress_fig)
-        render.show_figures(self.progress_out, [("progress", self._progress_fig)])
-
-    def _on_finished(self, event: Event) -> None:
-        result = event.data
-        if event.action == "run_pipeline":
-            self._on_progress(event)
-            self.progress.bar_style = "success"
-            return
-        self.report.value = render.report_html(result)
-        if event.action == "predict":
-            render.show_figures(self.results_out, list(result.figures().items()))
-
-    def _on_failed(self, event: Event) -> None:
-        if event.action == "run_pipeline":
-            self.progress.bar_style = "danger"
-            handle = self.controller.handle
-            if handle is not None:
-                self.report.value = handle._repr_html_()
-                self._draw_progress(handle)
+    def _show_result(self, action: str | None, result: Any) -> None:
+        if action in ("check", "setup", "cleanup"):
+            self.report.value = render.report_html(result)
+        elif action == "run_pipeline":
+            self.report.value = ""
 
     # -- mirror the controller --------------------------------------------------------------------
     def refresh(self) -> None:
-        """Set every button's ``disabled``, the status line and the error box from the controller."""
+        """Draw every part from the controller's latest picture."""
+        with self._lock:
+            c = self.controller
+            p = c._live_progress()
+            lang = c.lang
+            # The slow parts (figures) first, then every small trait in a burst: the views change together.
+            try:
+                self._draw_run(p)
+                self._draw_prediction(p)
+            except Exception:  # a figure that cannot be drawn must never leave the buttons stale
+                log.exception("drawing the run or the predictions failed")
+            for name, widget in self.inputs.items():
+                widget.message = p.field_errors.get(name) or ""
+                widget.disabled = p.busy is not None or p.run_active or p.cell_running
+            nxt = rules.next_step(p)
+            for action, button in self.buttons.items():
+                reason = rules.why_not(action, p, lang)
+                button.disabled = reason is not None
+                button.tooltip = reason or c.t(f"tooltip.{action}")
+                style = "primary" if action == nxt and reason is None else ""
+                if action == "cancel" and reason is None:
+                    style = "danger"
+                if button.button_style != style:
+                    button.button_style = style
+            off = rules.why_not("cleanup", p, lang) is not None
+            for box in (self.include_bucket, self.include_iam):
+                box.disabled = off
+            err = self._click_error or c.error
+            self.notice.status = c.status
+            self.notice.busy = p.busy is not None or p.run_active
+            self.notice.error = self._error_dict(err) if err else {}
+
+    def _error_dict(self, err: ErrorInfo) -> dict[str, Any]:
         c = self.controller
-        for action, button in self.buttons.items():
-            reason = c.why_not(action)
-            button.disabled = reason is not None
-            button.tooltip = reason or c.t(f"tooltip.{action}")
-        for widget in (*self.inputs.values(), self.include_bucket, self.include_iam):
-            widget.disabled = c.busy
-        self.status.value = render.status_line(c.status, c.busy)
-        err = self._click_error or c.last_error
-        self.error.value = render.error_box(err, c.t("error.title", action=c.label(err.action)), c.t("error.hint"),
-                                            c.t("error.traceback")) if err else ""
+        title = c.t("error.settings") if err.action == "settings" else c.t("error.title", action=c.label(err.action))
+        out: dict[str, Any] = {"title": title, "message": err.message, "hint": err.hint,
+                               "fixes": [[f, c.t(f"fix.{f}")] for f in err.fixes], "traceback": err.traceback}
+        if err.log_path:
+            out["log"] = _tail(err.log_path)
+        return out
+
+    def _draw_run(self, p: Progress) -> None:
+        c = self.controller
+        if p.run is None:
+            self.steps.value = ""
+            return
+        steps = p.steps
+        cur = p.current_step()
+        gone = p.endpoint_status == GONE
+        states = [rules.state_word(s.get("state"), c.lang)
+                  + (f" · {s['job_status']}" if s.get("job_status") else "") for s in steps]
+        bar = render.step_bar(steps, [rules.step_label(s, c.lang) for s in steps], states,
+                              cur[0] if cur else None, c.t("progress.label"))
+        try:
+            self._draw_figure(p, gone)
+        finally:
+            self.steps.value = bar  # after the figure, so the bar and the figure change together
+
+    def _draw_figure(self, p: Progress, gone: bool) -> None:
+        import time
+
+        c = self.controller
+        steps = p.steps
+        key = (p.run_id, p.run_state, gone, tuple((s.get("state"), s.get("job_status"), s.get("secondary_status"),
+                                                   len(s.get("logs") or [])) for s in steps), c.lang)
+        now = time.monotonic()
+        changed = key != self._drawn
+        if not changed and not (p.run_active and now - self._drawn_at >= 5 * FIGURE_EVERY):
+            return  # nothing new (a running run still gets its "now" line moved every few seconds)
+        if p.run_active and now - self._drawn_at < FIGURE_EVERY and self._drawn and self._drawn[0] == p.run_id:
+            return  # at most one redraw a second while it runs; the next read draws the change
+        self._drawn, self._drawn_at = key, now
+        from ..monitor.figure import metric_line, progress_alt, progress_figure, training_log
+
+        run = dict(p.run)
+        self._fig = progress_figure(run, fig=self._fig, lang=c.lang, endpoint_gone=gone)
+        render.show(self.progress_out, [render.figure_output(self._fig, "progress",
+                                                              progress_alt(run, c.lang, endpoint_gone=gone))])
+        lines = training_log(run)
+        metric = metric_line(run, c.lang)
+        self.training_log.value = ((f'<p class="kfsm-metric">{render.esc(metric)}</p>' if metric else "")
+                                   + (f'<details><summary>{render.esc(c.t("training_log.title"))}</summary>'
+                                      f'<pre tabindex="0">{render.esc(chr(10).join(lines))}</pre></details>'
+                                      if lines else ""))
+
+    def _draw_prediction(self, p: Progress) -> None:
+        from .. import journal
+
+        entry = p.prediction
+        if entry is None or entry.get("at") == self._shown_prediction:
+            return
+        report = journal.report_for(dict(entry))
+        if report is None:
+            return
+        self._shown_prediction = entry.get("at")
+        lang = self.controller.lang
+        outputs = [render.html_output(report.html(lang))]
+        figures = report.figures_with_alt(lang=lang)
+        outputs += [render.figure_output(fig, name, alt) for name, (fig, alt) in figures.items()]
+        render.show(self.results_out, outputs)
 
     def close(self) -> None:
-        """Detach from the controller and close the widgets."""
+        """Detach from the controller, stop its polling, and close the widgets."""
         self.controller.remove_listener(self._on_event)
+        self.controller.close()
 
         def close_tree(widget: w.Widget) -> None:
             for child in getattr(widget, "children", ()):
@@ -218,6 +326,17 @@ class Panel:
         display(self.widget)
 
 
-def panel(settings: Settings | None = None, lang: str = "en", controller: Controller | None = None) -> Panel:
-    """Build the panel for ``settings`` (default: resolved from ``KFSM_*``) in ``lang`` ("en" or "ja")."""
-    return Panel(controller or Controller(settings, lang=lang))
+def panel(settings: Settings | None = None, lang: str | None = None, controller: Controller | None = None,
+          watch: bool = True) -> Panel:
+    """Build the panel for ``settings`` (default: resolved from ``KFSM_*``) in ``lang`` ("en" or "ja").
+
+    ``watch`` keeps it current by re-reading the shared state every ``poll_interval`` seconds.
+    """
+    ctl = controller or Controller(settings, lang=lang)
+    p = Panel(ctl)
+    if watch:
+        ctl.watch()
+    return p
+
+
+__all__ = ["FIELDS", "Panel", "panel"]

@@ -1,10 +1,10 @@
 """HTML snippets and Output contents for the panel, safe to build and set from a worker thread.
 
-Figures become ``display_data`` dicts with their PNG rendered here (``Figure.savefig``), and an
-Output's content is replaced by assigning its ``outputs`` trait once. That is a plain trait change,
-which ipywidgets syncs from any thread — unlike ``with out:`` or ``Output.clear_output`` (which enters
-``with self:`` internally) whose messages are routed by the kernel's *current cell* and land in the
-wrong place from a background thread (ipywidgets#2358, #4020). One assignment also means no flicker.
+Figures become ``display_data`` dicts: an ``<img>`` with alt text that scales to the width it is
+given (``text/html``), and the PNG itself for headless runs that save figures. An Output's content
+is replaced by assigning its ``outputs`` trait once: a plain trait change that ipywidgets syncs from
+any thread — unlike ``with out:`` or ``clear_output`` whose messages are routed by the kernel's
+*current cell* and land in the wrong place from a background thread (ipywidgets#2358, #4020).
 """
 
 from __future__ import annotations
@@ -12,67 +12,63 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from .controller import ErrorInfo
-
-def _esc(text: str) -> str:
-    """Escape for element content (quotes stay readable: nothing here goes into an attribute)."""
-    return html.escape(text, quote=False)
+#: Pixels per inch as the figure is shown, and the density it is rendered at (crisp on HiDPI screens).
+CSS_DPI = 100
+RENDER_DPI = 150
 
 
-_BOX = "border:1px solid {border};background:{bg};border-radius:4px;padding:6px 10px;margin:4px 0"
+def esc(text: object) -> str:
+    return html.escape("" if text is None else str(text), quote=True)
 
 
-def figure_output(fig: Figure, name: str | None = None, dpi: int = 80) -> dict[str, Any]:
-    """A ``display_data`` output holding ``fig`` as PNG (and a text fallback); closes nothing."""
+def figure_output(fig: Figure, name: str | None = None, alt: str = "") -> dict[str, Any]:
+    """A ``display_data`` output holding ``fig``: a responsive ``<img>`` with ``alt``, and the PNG."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
+    fig.savefig(buf, format="png", dpi=RENDER_DPI)
+    png = base64.b64encode(buf.getvalue()).decode("ascii")
     w, h = fig.get_size_inches()
+    width, height = round(w * CSS_DPI), round(h * CSS_DPI)
     meta: dict[str, Any] = {"kfsm-lab": {"figure": name}} if name else {}
+    meta["image/png"] = {"width": width, "height": height}
+    img = (f'<figure class="kfsm-figure" style="margin:0"><img src="data:image/png;base64,{png}" alt="{esc(alt)}" '
+           f'width="{width}" height="{height}" style="max-width:100%;height:auto"></figure>')
     return {"output_type": "display_data",
-            "data": {"image/png": base64.b64encode(buf.getvalue()).decode("ascii"),
-                     "text/plain": f"<Figure size {w * dpi:.0f}x{h * dpi:.0f}{' ' + name if name else ''}>"},
+            "data": {"text/html": img, "image/png": png, "text/plain": alt or f"<Figure {width}x{height}>"},
             "metadata": meta}
 
 
-def show_figures(out: Any, figures: Iterable[tuple[str | None, Figure]]) -> None:
-    """Replace everything in the Output ``out`` with ``figures`` in one trait change."""
-    out.outputs = tuple(figure_output(fig, name) for name, fig in figures)
+def html_output(markup: str) -> dict[str, Any]:
+    return {"output_type": "display_data", "data": {"text/html": markup, "text/plain": ""}, "metadata": {}}
+
+
+def show(out: Any, outputs: Iterable[dict[str, Any]]) -> None:
+    """Replace everything in the Output ``out`` in one trait change."""
+    out.outputs = tuple(outputs)
 
 
 def clear(out: Any) -> None:
     out.outputs = ()
 
 
-def error_box(err: ErrorInfo, title: str, hint_label: str, traceback_label: str = "Traceback") -> str:
-    """The red box an action's failure is shown in: what failed, the message, what to do (and, for a
-    bug, the traceback folded away)."""
-    hint = (f'<div style="margin-top:4px"><b>{_esc(hint_label)}:</b> {_esc(err.hint)}</div>'
-            if err.hint else "")
-    if err.traceback:
-        hint += (f"<details><summary>{_esc(traceback_label)}</summary>"
-                 f'<pre style="font-size:80%">{_esc(err.traceback)}</pre></details>')
-    return (f'<div class="kfsm-error" style="{_BOX.format(border="#c62828", bg="#fdecea")}">'
-            f'<b style="color:#c62828">{_esc(title)}</b> '
-            f'<span style="color:#777">({_esc(err.kind)})</span>'
-            f'<div style="white-space:pre-wrap">{_esc(err.message)}</div>{hint}</div>')
-
-
-def field_message(message: str | None) -> str:
-    """The line under a field: empty when valid, the message in red otherwise."""
-    if not message:
-        return ""
-    return f'<div class="kfsm-invalid" style="color:#c62828;font-size:90%">{_esc(message)}</div>'
-
-
-def status_line(text: str, busy: bool = False) -> str:
-    mark = "⏳ " if busy else ""
-    return f'<div class="kfsm-status" style="margin:4px 0">{mark}{_esc(text)}</div>'
+def step_bar(steps: Sequence[Any], labels: Sequence[str], states: Sequence[str], current: int | None,
+             title: str) -> str:
+    """One segment per step (any number), coloured by state; the current step is marked."""
+    items = []
+    for i, (st, name, state_text) in enumerate(zip(steps, labels, states, strict=True), start=1):
+        cur = "true" if current == i else "false"
+        aria = ' aria-current="step"' if current == i else ""
+        items.append(f'<li data-step="{esc(st.get("name"))}" data-state="{esc(st.get("state"))}" data-current="{cur}"'
+                     f'{aria}>'
+                     f'<span class="kfsm-step-bar" aria-hidden="true"></span>'
+                     f'<span class="kfsm-step-name">{i}. {esc(name)}</span>'
+                     f'<span class="kfsm-step-state">{esc(state_text)}</span></li>')
+    return f'<ol class="kfsm-steps" aria-label="{esc(title)}">{"".join(items)}</ol>'
 
 
 def report_html(result: Any) -> str:
@@ -83,4 +79,4 @@ def report_html(result: Any) -> str:
     if callable(rich):
         return str(rich())
     text = result.text() if hasattr(result, "text") else str(result)
-    return f'<pre style="font-size:85%;margin:4px 0">{_esc(text)}</pre>'
+    return f'<pre class="kfsm-log">{esc(text)}</pre>'

@@ -16,19 +16,21 @@ from typing import Any
 
 import nbformat
 import pytest
-from playwright.sync_api import Locator, expect
+from playwright.sync_api import expect
 from server.endpoint_factory import Clients, clients, live_kit_endpoints
 
 from kfsm_lab.names import STEPS
 
 from .conftest import requires_chromium
 from .labpage import LabPage
+from .panelpage import Panel
 
 pytestmark = [pytest.mark.browser, requires_chromium]
 
 NOTEBOOK = "panel_flow.ipynb"
 ACTION_TIMEOUT_MS = 60_000  # setup, a whole local run, predictions: seconds each on an idle machine
 SUCCEEDED = re.compile(r"Pipeline run (\S+) succeeded: endpoint (\S+) is in service\.")
+STARTED = re.compile(r"Pipeline run (\S+)")
 
 
 def _count_text(n: int) -> re.Pattern[str]:
@@ -43,42 +45,15 @@ def _write_notebook(root: Path, region: str) -> None:
     nbformat.write(nb, root / NOTEBOOK)
 
 
-class PanelView:
-    """The panel's widgets as they appear in the page (ipywidgets 8 DOM)."""
-
-    def __init__(self, lab: LabPage) -> None:
-        self.root = lab.page.locator(".jp-NotebookPanel:visible .jp-OutputArea-output .widget-vbox").first
-        outputs = self.root.locator(".widget-output")
-        self.progress_out, self.results_out = outputs.nth(0), outputs.nth(1)
-
-    def text_input(self, label: str) -> Locator:
-        return self.root.locator(".widget-text", has_text=label).locator("input")
-
-    def button(self, label: str) -> Locator:
-        return self.root.locator("button.jupyter-button", has_text=label)
-
-    @property
-    def invalid(self) -> Locator:
-        return self.root.locator(".kfsm-invalid")
-
-    @property
-    def status(self) -> Locator:
-        return self.root.locator(".kfsm-status")
-
-    @property
-    def error(self) -> Locator:
-        return self.root.locator(".kfsm-error")
-
-    def click_and_wait(self, label: str, done: re.Pattern[str]) -> str:
-        """Click an action and wait for the status line to say it ended; fail fast on the error box."""
-        self.button(label).click()
-        ended = re.compile(rf"{done.pattern}|failed:")
-        expect(self.status).to_have_text(ended, timeout=ACTION_TIMEOUT_MS)
-        if self.error.count():
-            raise AssertionError(f"{label} failed: {self.error.inner_text()}")
-        text = self.status.inner_text()
-        assert done.search(text), text
-        return text
+def click_and_wait(panel: Panel, label: str, done: re.Pattern[str]) -> str:
+    """Click an action and wait for the status line to say it ended; fail fast on the error box."""
+    panel.button(label).click()
+    ended = re.compile(rf"{done.pattern}|failed")
+    text = panel.wait_status(ended, ACTION_TIMEOUT_MS)
+    if panel.error.is_visible():
+        raise AssertionError(f"{label} failed: {panel.error.inner_text()}")
+    assert done.search(text), text
+    return text
 
 
 @pytest.fixture
@@ -109,7 +84,7 @@ def test_panel_setup_run_predict_then_costguard_and_runs(lab: LabPage, lab_serve
     _write_notebook(clean_root, lab_server["region"])
     lab.open_notebook(NOTEBOOK)
     lab.run_all_cells()
-    panel = PanelView(lab)
+    panel = Panel(lab)  # shown by `kl.panel(...)` alone: visible by default in an interactive kernel
     expect(panel.root).to_be_visible(timeout=30_000)
     expect(panel.root).to_contain_text("Kubeflow Pipelines + Amazon SageMaker")
     expect(panel.status).to_contain_text("Ready.")
@@ -119,37 +94,37 @@ def test_panel_setup_run_predict_then_costguard_and_runs(lab: LabPage, lab_serve
         expect(panel.button(label)).to_be_disabled()
     lab.screenshot("panel")
 
-    # a bad role ARN: its message under the field, and nothing can start until it is fixed
-    role = panel.text_input("Execution role ARN")
+    # a bad role ARN: its message at the field, and nothing can start until it is fixed
+    role = panel.field("Execution role ARN")
     role.fill("arn:aws:iam::12345:role/short-account")
-    expect(panel.invalid).to_have_count(1)
-    expect(panel.invalid).to_contain_text("12 digits")
+    expect(role).to_have_attribute("aria-invalid", "true")
+    expect(panel.root.locator(".kfsm-field-message:visible")).to_contain_text("12-digit account")
     expect(panel.button("Set up")).to_be_disabled()
     lab.screenshot("bad-role-arn")
     role.fill("")
-    expect(panel.invalid).to_have_count(0)
+    expect(role).to_have_attribute("aria-invalid", "false")
     expect(panel.button("Set up")).to_be_enabled()
 
     # Set up fills in the role and bucket it settled on
-    panel.click_and_wait("Set up", re.compile(r"Set up done"))
+    click_and_wait(panel, "Set up", re.compile(r"Set up done"))
     expect(role).to_have_value(re.compile(r"^arn:aws:iam::\d{12}:role/"))
-    expect(panel.text_input("S3 bucket")).not_to_have_value("")
+    expect(panel.field("S3 bucket")).not_to_have_value("")
     expect(panel.button("Run pipeline")).to_be_enabled()
 
-    # Run: the progress figure, then every step done
-    status = panel.click_and_wait("Run pipeline", SUCCEEDED)
+    # Run: the step bar and the progress figure, then every step done
+    panel.button("Run pipeline").click()
+    status = panel.wait_status(SUCCEEDED, ACTION_TIMEOUT_MS)
     m = SUCCEEDED.search(status)
     assert m is not None
     run_id, endpoint = m.group(1), m.group(2)
-    expect(panel.progress_out.locator("img")).to_have_count(1)
-    expect(panel.root.locator(".widget-inline-hbox", has_text=f"{len(STEPS)} of {len(STEPS)} steps")
-           ).to_be_visible()
+    expect(panel.root.locator(".kfsm-figure img[alt^='Progress of pipeline run']")).to_have_count(1)
+    expect(panel.root.locator(".kfsm-steps li[data-state='succeeded']")).to_have_count(len(STEPS))
     lab.screenshot("run-succeeded")
 
     # Predict: the prediction figures
     expect(panel.button("Predict")).to_be_enabled()
-    panel.click_and_wait("Predict", re.compile(r"Predictions from \S+: held-out accuracy \d"))
-    figures = panel.results_out.locator("img")
+    click_and_wait(panel, "Predict", re.compile(r"Predictions from \S+: held-out accuracy \d"))
+    figures = panel.root.locator(".widget-output").last.locator(".kfsm-figure img")
     expect(figures).to_have_count(3)  # digits, confusion, centroids
     for i in range(3):
         box = figures.nth(i).bounding_box()
@@ -178,6 +153,10 @@ def test_panel_setup_run_predict_then_costguard_and_runs(lab: LabPage, lab_serve
     expect(row).to_have_count(0, timeout=20_000)
     expect(guard).to_have_text(_count_text(len(before)), timeout=20_000)
     lab.screenshot("costguard-deleted")
+    lab.tab(NOTEBOOK).click()
+    expect(panel.button("Predict")).to_be_disabled(timeout=5_000)  # the panel saw the endpoint go
+    expect(panel.status).to_contain_text("since been deleted")
+    lab.screenshot("panel-after-costguard-delete")
 
     # the runs panel lists the run, every step succeeded
     lab.side_tab("kfsm-lab-runs").click()

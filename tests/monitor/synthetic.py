@@ -38,7 +38,8 @@ def finished() -> dict[str, Any]:
             "finished_at": T0 + 16, "error": None,
             "steps": [train, step(NAMES[1], "succeeded", 10.2, 10.8, job_status="Created"),
                       step(NAMES[2], "succeeded", 11, 14, job_status="Completed"),
-                      step(NAMES[3], "succeeded", 14.2, 15.8, job_status="InService")],
+                      step(NAMES[3], "succeeded", 14.2, 15.8, job_status="InService", job_name="kfsm-r1-endpoint",
+                           kind="Endpoint")],
             "outputs": {"endpoint_name": "kfsm-r1-endpoint"}, "links": {}}
 
 

@@ -60,3 +60,46 @@ def test_centroids_from_a_model_tar():
         pass
     with pytest.raises(KfsmError, match="no model_algo-1"):
         centroids_from_tar(empty.getvalue())
+
+
+def _report_with_no_five():
+    """A report whose clusters never name a 5 (what k = 10 does on the sample), from made-up answers."""
+    from kfsm_lab.predictions import PredictionReport
+    from kfsm_lab.predictions.evaluate import evaluate
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(10), 20)
+    # cluster c holds digit c, except that the 5s fall into the clusters of 3 and 8 and cluster 5 holds 4s
+    clusters = labels.copy()
+    clusters[labels == 5] = np.where(np.arange(20) % 2 == 0, 3, 8)
+    clusters[(labels == 4) & (np.arange(200) % 2 == 0)] = 5
+    ev = evaluate(clusters, labels, clusters, labels, 10)
+    X = rng.random((len(labels), 784)).astype(np.float32)
+    return PredictionReport("r1", "kfsm-r1-endpoint", {"predictions": []}, ev, "batch-transform output", X, labels,
+                            clusters, rng.random((10, 784)).astype(np.float32))
+
+
+def test_a_digit_never_predicted_is_explained_with_a_change_that_works():
+    report = _report_with_no_five()
+    ev = report.evaluation
+    assert ev.missing_digits == [5] and ev.went_to(5) == [3, 8] and ev.suggested_k == 20
+    why = report.explanation("en")
+    assert why.startswith("No cluster became a 5: its test digits went to 3 and 8")
+    assert "k = 10 does not promise one cluster per digit" in why and "`kfsm-lab run -p k=20`" in why
+    assert why in report.text("en") and "<code>kfsm-lab run -p k=20</code>" in report.html("en")
+    assert "5 になったクラスターはありません" in report.explanation("ja") and "3と8" in report.explanation("ja")
+    assert report.to_dict()["missing_digits"] == [5]
+
+
+def test_prediction_figures_explain_their_notation_in_both_languages():
+    report = _report_with_no_five()
+    figs = report.figures_with_alt(n=20, lang="en")
+    assert set(figs) == {"digits", "confusion", "centroids"}
+    digits, alt = figs["digits"]
+    assert "cluster → digit" in digits.get_supxlabel() and "test digits" in alt
+    assert "No cluster became a 5" in figs["confusion"][0].get_supxlabel()
+    titles = [ax.get_title() for ax in figs["centroids"][0].axes]
+    assert "cluster 4\n→ 4 (#1)" in titles and "cluster 5\n→ 4 (#2)" in titles  # two clusters named 4, told apart
+    assert not any("%" in ax.get_title() for ax in digits.axes)  # one accuracy (the confusion matrix's), not two
+    ja = report.figures_with_alt(n=20, lang="ja")
+    assert "正解率" in ja["confusion"][0].axes[0].get_title() and "クラスター" in ja["digits"][0].get_supxlabel()

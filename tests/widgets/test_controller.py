@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from kfsm_lab import journal
 from kfsm_lab.config import load_settings
 from kfsm_lab.errors import ValidationError
 from kfsm_lab.widgets import ActionUnavailable, Controller
@@ -14,13 +15,16 @@ GOOD_ARN = "arn:aws:iam::123456789012:role/eksworkshop-sagemaker-kfp-role"
 
 
 @pytest.fixture()
-def ctl():
-    return Controller(load_settings(target="local", region="us-west-2"))
+def ctl(own_state):
+    c = Controller(load_settings(target="aws", region="us-west-2"), lang="en")
+    yield c
+    c.close()
 
 
-def test_controller_module_never_imports_ipywidgets():
-    code = ("import sys, kfsm_lab.widgets as kw; c = kw.Controller(); c.validate_field('bucket', 'x'); "
-            "c.can('setup'); assert 'ipywidgets' not in sys.modules, sorted(m for m in sys.modules if 'widget' in m)")
+def test_controller_module_never_imports_ipywidgets(own_state):
+    code = ("import sys, kfsm_lab.widgets as kw; c = kw.Controller(lang='en'); c.validate_field('bucket', 'x'); "
+            "c.can('setup'); assert 'ipywidgets' not in sys.modules and 'anywidget' not in sys.modules, "
+            "sorted(m for m in sys.modules if 'widget' in m)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
 
@@ -32,15 +36,19 @@ def test_valid_values_have_no_message(ctl, name, value):
     assert ctl.validate_field(name, value) is None
 
 
-def test_bad_values_get_messages_in_both_languages(ctl):
+def test_bad_values_get_one_friendly_sentence_in_both_languages(ctl):
     en = ctl.validate_field("role_arn", BAD_ARN)
-    assert en is not None and "12 digits" in en and "Hint:" in en
+    assert "12-digit account" in en and "123456789012" in en and "Hint" not in en and en.count(".") <= 3
+    assert "arn:aws:iam::123456789012:role/my-role" in ctl.validate_field("role_arn", "my-role")
+    assert "'my-bucket'" in ctl.validate_field("bucket", "s3://my-bucket/data")
+    assert "'bad-bucket'" in ctl.validate_field("bucket", "Bad-Bucket")
+    assert "[" not in ctl.validate_field("bucket", "a_b")  # no raw lists of characters
     ctl.lang = "ja"
     ja = ctl.validate_field("role_arn", BAD_ARN)
-    assert ja.startswith("実行ロール ARN が正しくありません") and "ヒント:" in ja
-    assert "S3 バケット名" in ctl.validate_field("bucket", "Bad_Bucket")
+    assert ja.startswith("ロール ARN は") and "12 桁" in ja
+    assert "バケット名" in ctl.validate_field("bucket", "a_b")
     assert "リージョン" in ctl.validate_field("region", "mars-central-9")
-    assert "local または aws" in ctl.validate_field("target", "gcp")
+    assert "local" in ctl.validate_field("target", "gcp")
     assert "'nope'" in ctl.validate_field("nope", "x")
 
 
@@ -49,7 +57,9 @@ def test_set_field_stores_and_emits(ctl):
     ctl.add_listener(events.append)
     assert ctl.set_field("bucket", "Bad_Bucket") is not None
     assert ctl.fields["bucket"] == "Bad_Bucket"  # kept as typed, so the user can fix it
-    assert events[-1].kind == "field" and events[-1].data["name"] == "bucket" and events[-1].data["error"]
+    field_events = [e for e in events if e.kind == "field"]
+    assert field_events[-1].data["name"] == "bucket" and field_events[-1].data["error"]
+    assert events[-1].kind == "snapshot"  # and the picture was re-read with the new value
     with pytest.raises(ValidationError):
         ctl.settings()
     assert ctl.set_field("bucket", " good-bucket-1 ") is None
@@ -62,16 +72,31 @@ def test_initial_enabled_actions(ctl):
     assert ctl.can("check") and ctl.can("setup")
     assert not ctl.can("run_pipeline") and "Set up" in ctl.why_not("run_pipeline")
     assert not ctl.can("predict") and not ctl.can("cleanup") and not ctl.can("cancel")
-    assert not ctl.busy and ctl.last_error is None
+    assert not ctl.busy and ctl.last_error is None and ctl.error is None
     assert ctl.status.startswith("Ready")
 
 
 def test_an_invalid_field_disables_everything(ctl):
     ctl.set_field("role_arn", BAD_ARN)
     assert [a for a in ("check", "setup", "run_pipeline", "predict", "cleanup") if ctl.can(a)] == []
-    assert "12 digits" in ctl.why_not("setup")
+    assert "12-digit" in ctl.why_not("setup")
     ctl.set_field("role_arn", GOOD_ARN)
     assert ctl.can("setup")
+
+
+def test_a_setup_made_elsewhere_shows_up_and_fills_the_fields(ctl):
+    """What a notebook cell (or the CLI) did is what the panel shows: the journal is the shared record."""
+    settings = load_settings(target="aws", region="us-west-2", role_arn=GOOD_ARN, bucket="cell-bucket-1")
+    journal.record("setup", settings, role_arn=GOOD_ARN, bucket="cell-bucket-1", changed=5)
+    ctl.refresh()
+    assert ctl.fields["role_arn"] == GOOD_ARN and ctl.fields["bucket"] == "cell-bucket-1"
+    assert ctl.can("run_pipeline") and ctl.can("cleanup")
+    assert "Set up done" in ctl.status and "cell-bucket-1" in ctl.status
+    ctl.set_field("bucket", "another-bucket")  # a different bucket was never set up
+    assert not ctl.can("run_pipeline")
+    journal.record("cleanup", settings, include_bucket=True, include_iam=True, count=3)
+    ctl.set_field("bucket", "cell-bucket-1")
+    assert not ctl.can("run_pipeline")  # cleaned away since
 
 
 def test_unavailable_action_is_refused_with_the_reason(ctl):
@@ -85,9 +110,9 @@ def test_unavailable_action_is_refused_with_the_reason(ctl):
     assert not ctl.busy and ctl.last_error is None
 
 
-def test_bad_environment_value_becomes_last_error_not_a_crash(monkeypatch):
+def test_bad_environment_value_becomes_last_error_not_a_crash(own_state, monkeypatch):
     monkeypatch.setenv("KFSM_BUCKET", "Not_A_Bucket")
-    ctl = Controller()
+    ctl = Controller(lang="en")
     assert ctl.last_error is not None and ctl.last_error.action == "settings"
     assert "bucket" in ctl.last_error.message
     assert ctl.fields["target"] == "local"
@@ -101,9 +126,10 @@ def test_a_bug_becomes_last_error_with_its_traceback_and_an_event(ctl):
     err = ctl.last_error
     assert err.action == "check" and err.kind == "ZeroDivisionError"
     assert "ZeroDivisionError" in err.traceback and "report it" in err.hint
-    assert [e.kind for e in events] == ["started", "failed"] and events[-1].data is err
+    assert [e.kind for e in events if e.kind != "snapshot"] == ["started", "failed"]
+    assert events[-1].data is err
     assert not ctl.busy and ctl.can("check")
-    assert ctl.status.startswith("Check setup failed: ZeroDivisionError")
+    assert ctl.status == "Check setup failed — see the box below."  # the reason is said once, in the box
     assert err.to_dict()["traceback"] == err.traceback
 
 
@@ -113,6 +139,8 @@ def test_kit_errors_keep_message_and_hint_without_traceback(ctl):
     err = ctl.last_error
     assert err.kind == "ValidationError" and err.traceback is None
     assert "bucket" in err.message and err.hint == "use lower case"
+    ctl.dismiss_error()
+    assert ctl.error is None
 
 
 def test_a_broken_listener_does_not_break_the_action(ctl):
@@ -124,7 +152,7 @@ def test_a_broken_listener_does_not_break_the_action(ctl):
     ctl.add_listener(seen.append)
     assert ctl._run("check", lambda: 42) == 42
     assert ctl.results["check"] == 42 and ctl.last_error is None
-    assert [e.kind for e in seen] == ["started", "finished"]
+    assert [e.kind for e in seen if e.kind != "snapshot"] == ["started", "finished"]
     ctl.remove_listener(broken)
 
 
@@ -134,11 +162,38 @@ def test_start_checks_its_arguments_before_claiming(ctl):
     assert not ctl.busy and ctl.last_error is None
 
 
-@pytest.mark.parametrize("lang, text", [("en", "Fix the highlighted field"), ("ja", "修正してください")])
-def test_status_line_asks_to_fix_an_invalid_field(lang, text):
-    ctl = Controller(load_settings(target="local", region="us-west-2"), lang=lang)
+@pytest.mark.parametrize("lang, text", [("en", "Fix the field marked in red"), ("ja", "赤枠の項目")])
+def test_status_line_asks_to_fix_an_invalid_field(own_state, lang, text):
+    ctl = Controller(load_settings(target="aws", region="us-west-2"), lang=lang)
     ctl.set_field("role_arn", "arn:aws:iam::12345:role/short-account")
     assert text in ctl.status
     assert not ctl.can("setup")
     ctl.set_field("role_arn", "")
     assert text not in ctl.status
+
+
+def test_a_running_cell_disables_the_buttons_and_says_why(ctl):
+    class Events:
+        def __init__(self):
+            self.handlers = {}
+
+        def register(self, name, fn):
+            self.handlers[name] = fn
+
+        def unregister(self, name, fn):
+            self.handlers.pop(name)
+
+    class Shell:
+        events = Events()
+
+    shell = Shell()
+    ctl.follow_cells(shell)
+    shell.events.handlers["pre_run_cell"](None)
+    assert not ctl.can("setup") and "cell is running" in ctl.why_not("setup")
+    shell.events.handlers["post_run_cell"](None)
+    import time
+
+    time.sleep(0.5)
+    assert ctl.can("setup")
+    ctl.close()
+    assert shell.events.handlers == {}

@@ -1,15 +1,19 @@
 """The whole exercise through the panel on the local target: real local cloud over HTTP, kfp.local.
 
 Buttons are clicked, the controller's worker does the work, and the test waits the way a headless
-notebook would (``controller.wait()``); then it reads what a user would see in the widgets.
+notebook would; then it reads what a user would see in the widgets. The panel and "cells" (plain
+``kl.*`` calls from the test) share one state: each sees what the other did.
 """
 
+import re
 import threading
+import time
 import uuid
 
 import pytest
 from botocore.exceptions import ClientError
 
+import kfsm_lab as kl
 from kfsm_lab import aws
 from kfsm_lab.config import load_settings
 from kfsm_lab.widgets import panel
@@ -19,10 +23,30 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture()
 def fresh_settings(local_cloud):
-    """Local-target settings with names of their own, so tests never share IAM users or buckets."""
+    """Local-target settings with names of their own, so tests never share IAM users or buckets.
+
+    Each test gets its own region too: the panel follows the newest run of its target and region.
+    """
     tag = uuid.uuid4().hex[:8]
-    return load_settings(target="local", region="us-west-2", iam_user=f"wuser-{tag}", role_name=f"wrole-{tag}",
+    regions = ["eu-west-1", "eu-west-2", "eu-central-1", "ap-northeast-1", "ca-central-1", "sa-east-1"]
+    region = regions[int(tag, 16) % len(regions)]
+    return load_settings(target="local", region=region, iam_user=f"wuser-{tag}", role_name=f"wrole-{tag}",
                          bucket=f"kfsm-widgets-{tag}")
+
+
+@pytest.fixture()
+def make():
+    made = []
+
+    def build(settings, **kw):
+        p = panel(settings, lang=kw.pop("lang", "en"), **kw)
+        p.controller.poll_interval = 0.3
+        made.append(p)
+        return p
+
+    yield build
+    for p in made:
+        p.close()
 
 
 def enabled(p):
@@ -40,8 +64,17 @@ def click_and_wait(p, action, timeout=240):
     assert err is None, f"{action} failed: {err.message} / {err.hint}"
 
 
-def test_everything_is_disabled_while_an_action_is_busy(fresh_settings):
-    p = panel(fresh_settings)
+def until(cond, timeout=30.0, every=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(every)
+    return False
+
+
+def test_everything_is_disabled_while_an_action_is_busy(fresh_settings, make):
+    p = make(fresh_settings, watch=False)
     entered, release = threading.Event(), threading.Event()
 
     def hold(event):  # keeps the worker at its start, so the busy state can be looked at
@@ -50,15 +83,14 @@ def test_everything_is_disabled_while_an_action_is_busy(fresh_settings):
             release.wait(30)
 
     p.controller.add_listener(hold)
-    p.buttons["check"].click()
+    threading.Thread(target=p.buttons["check"].click, daemon=True).start()
     try:
         assert entered.wait(10)
         assert p.controller.busy and p.controller.busy_action == "check"
+        p.refresh()
         assert enabled(p) == set()
-        assert all(x.disabled for x in p.inputs.values()) and p.include_bucket.disabled
-        assert "⏳" in p.status.value and "Check setup" in p.status.value
-        p.buttons["setup"].click()  # a second click while busy is refused with the reason, nothing queued
-        assert "kfsm-error" in p.error.value and "still running" in p.error.value
+        assert all(x.disabled for x in p.inputs.values())
+        assert p.notice.busy and "Check setup" in p.notice.status
     finally:
         release.set()
     assert p.controller.wait(120)
@@ -68,86 +100,113 @@ def test_everything_is_disabled_while_an_action_is_busy(fresh_settings):
     assert "Doctor" in p.report.value  # the doctor's table (before setup some checks fail, with fixes)
 
 
-def test_failure_becomes_an_error_box_with_its_hint(fresh_settings, local_cloud):
+def test_failure_becomes_one_error_box_with_its_hint(fresh_settings, make, local_cloud):
     # a bucket that already exists in another region: setup must stop and say what to do
     s3 = aws.client(load_settings(target="local", region="us-east-1"), "s3")
     s3.create_bucket(Bucket=fresh_settings.bucket)
-    p = panel(fresh_settings, lang="ja")
-    events = []
-    p.controller.add_listener(events.append)
+    p = make(fresh_settings, lang="ja", watch=False)
     p.buttons["setup"].click()
     assert p.controller.wait(120)
     err = p.controller.last_error
     assert err is not None and err.action == "setup" and err.kind == "ConfigurationError"
     assert "us-east-1" in err.message and err.hint
-    assert [e.kind for e in events if e.action == "setup"][-1] == "failed"
-    assert "kfsm-error" in p.error.value and "「セットアップ」に失敗しました" in p.error.value
-    assert "対処法" in p.error.value and "us-east-1" in p.error.value
+    box = p.notice.error
+    assert box["title"] == "「セットアップ」に失敗しました" and "us-east-1" in box["message"]
+    assert err.message not in p.notice.status  # the reason is said once, in the box
     assert "run_pipeline" not in enabled(p)  # setup did not succeed
-    assert "「セットアップ」に失敗しました" in p.status.value
+    assert p.notice.status == "「セットアップ」に失敗しました。下の枠をご覧ください。"
 
 
-def test_setup_run_predict_cleanup_through_the_panel(fresh_settings):
-    p = panel(fresh_settings)
-    p.controller.poll_interval = 0.3
+def test_setup_run_predict_cleanup_through_the_panel(fresh_settings, make):
+    p = make(fresh_settings)
+    c = p.controller
     assert p.role_arn.value == "" and "run_pipeline" not in enabled(p)
 
     click_and_wait(p, "setup")
-    assert p.role_arn.value.endswith(f":role/{fresh_settings.role_name}")  # adopted into the field
+    assert until(lambda: p.role_arn.value.endswith(f":role/{fresh_settings.role_name}"))  # adopted
     assert p.bucket.value == fresh_settings.bucket
-    assert {"run_pipeline", "cleanup"} <= enabled(p) and "predict" not in enabled(p)
+    assert until(lambda: {"run_pipeline", "cleanup"} <= enabled(p)) and "predict" not in enabled(p)
+    assert p.buttons["run_pipeline"].button_style == "primary"  # the next step stands out
     assert "Setup" in p.report.value
 
-    p.buttons["run_pipeline"].click()
-    assert {"check", "setup", "run_pipeline", "predict", "cleanup"}.isdisjoint(enabled(p))
-    assert p.progress.layout.visibility == "visible"
-    assert p.controller.wait(300)
-    err = p.controller.last_error
-    assert err is None, f"{err.message} / {err.hint}"
-    handle = p.controller.handle
-    assert handle.state == "succeeded"
-    assert p.progress.value == p.progress.max == 4 and p.progress.bar_style == "success"
-    assert len(pngs(p.progress_out)) == 1  # the live figure, replaced in place rather than piled up
-    assert handle.run_id in p.status.value and "succeeded" in p.status.value
-    assert "predict" in enabled(p)
+    click_and_wait(p, "run_pipeline")
+    assert until(lambda: c.progress.run is not None)
+    seen = set()
+    while c.progress.run_active:
+        seen.add(frozenset(enabled(p)))
+        states = set(re.findall(r'data-state="(\w+)"', p.steps.value))
+        assert states <= {"pending", "running", "succeeded", "canceling"}, states  # nothing failed meanwhile
+        time.sleep(0.2)
+    assert frozenset({"check", "cancel"}) in seen  # while it ran, stopping it was the one thing to do
+    pic = c.progress
+    assert pic.run_state == "succeeded", pic.run
+    assert until(lambda: "predict" in enabled(p), 10)
+    assert p.steps.value.count('data-state="succeeded"') == len(pic.steps)
+    assert len(pngs(p.progress_out)) == 1  # the figure, replaced in place rather than piled up
+    assert pic.run_id in p.notice.status and "succeeded" in p.notice.status
 
     click_and_wait(p, "predict")
-    report = p.controller.results["predict"]
-    assert 0.0 <= report.accuracy <= 1.0
+    assert until(lambda: len(pngs(p.results_out)) >= 2, 20)
     figures = pngs(p.results_out)
-    assert len(figures) >= 2 and {o["metadata"]["kfsm-lab"]["figure"] for o in figures} >= {"digits", "confusion"}
-    assert "accuracy" in p.status.value
+    assert {o["metadata"]["kfsm-lab"]["figure"] for o in figures} >= {"digits", "confusion"}
+    assert all('alt="' in o["data"]["text/html"] and 'alt=""' not in o["data"]["text/html"] for o in figures)
+    assert "accuracy" in p.notice.status
+    assert "No cluster became a 5" in p.results_out.outputs[0]["data"]["text/html"]  # says why, k = 10
 
     p.include_bucket.value = True
     p.include_iam.value = True
-    click_and_wait(p, "cleanup")
-    items = p.controller.results["cleanup"].items
+    p.buttons["cleanup"].click()
+    assert not c.busy  # asked first
+    p.confirm_yes.click()
+    assert c.wait(240) and c.last_error is None
+    items = c.results["cleanup"].items
     assert any(i.kind == "endpoint" and i.action == "deleted" for i in items)
     assert any(i.kind == "bucket" for i in items) and any(i.kind == "iam role" for i in items)
-    assert enabled(p) == {"check", "setup"}  # all gone: start again from setup
+    assert until(lambda: "predict" not in enabled(p) and "run_pipeline" not in enabled(p), 5)
     sm = aws.client(fresh_settings, "sagemaker")
-    assert sm.list_endpoints(NameContains=handle.run_id)["Endpoints"] == []
+    assert sm.list_endpoints(NameContains=pic.run_id)["Endpoints"] == []
     with pytest.raises(ClientError):  # the bucket is really gone
         aws.client(fresh_settings, "s3").head_bucket(Bucket=fresh_settings.bucket)
 
 
-def test_stop_run_cancels_the_pipeline(fresh_settings):
-    p = panel(fresh_settings)
-    p.controller.poll_interval = 0.3
+def test_the_panel_follows_the_cells_and_a_deleted_endpoint_turns_predict_off(fresh_settings, make):
+    p = make(fresh_settings)
+    c = p.controller
+    settings = kl.setup(fresh_settings).settings  # "a cell" sets up…
+    assert until(lambda: p.bucket.value == settings.bucket and "run_pipeline" in enabled(p), 5)
+    run = kl.start_run(settings)  # …and starts a run: the panel shows it and offers Stop
+    assert until(lambda: c.progress.run_id == run.run_id, 10)
+    assert until(lambda: "cancel" in enabled(p) or c.progress.run_state == "succeeded", 10)
+    run.wait(timeout=300)
+    assert until(lambda: "predict" in enabled(p), 5), c.why_not("predict")
+    sm = aws.client(settings, "sagemaker")
+    sm.delete_endpoint(EndpointName=run.outputs["endpoint_name"])  # as the cost guard does
+    t0 = time.monotonic()
+    assert until(lambda: "predict" not in enabled(p), 5)
+    took = time.monotonic() - t0
+    assert took < 1.0, f"every control reflects the state within a second on local (took {took:.2f} s)"
+    assert "deleted" in p.buttons["predict"].tooltip and "since been deleted" in p.notice.status
+    kl.cleanup(settings, include_bucket=True, include_iam=True)
+
+
+def test_stop_run_cancels_the_pipeline(fresh_settings, make):
+    p = make(fresh_settings)
+    c = p.controller
     click_and_wait(p, "setup")
-    running = threading.Event()
-    p.controller.add_listener(lambda e: e.kind == "progress" and running.set())
-    p.buttons["run_pipeline"].click()
-    assert running.wait(60), "no progress event from the run"
-    assert enabled(p) == {"cancel"}  # while a run goes, stopping it is the one thing to do
+    click_and_wait(p, "run_pipeline")
+    assert until(lambda: "cancel" in enabled(p), 60), "no running run to stop"
+    assert p.buttons["cancel"].button_style == "danger"
     p.buttons["cancel"].click()
-    assert p.controller.wait(120)
-    handle = p.controller.handle
-    assert handle.state == "canceled", handle.to_dict()
-    err = p.controller.last_error
-    assert err is not None and err.kind == "JobFailedError" and "canceled" in err.message
-    assert p.progress.bar_style == "danger" and "kfsm-error" in p.error.value
+    assert until(lambda: c.progress.run_state == "canceled", 120), (c.progress.run_state, c.last_error)
+    assert until(lambda: p.notice.error.get("message"), 5)
+    box = p.notice.error
+    assert ["run_pipeline", "Run again"] in box["fixes"] and "log" in box  # what to click, and the log
+    assert c.progress.run_id in box["hint"]  # a command that works as printed, no RUN_ID placeholder
     assert "predict" not in enabled(p) and {"run_pipeline", "cleanup"} <= enabled(p)
-    click_and_wait(p, "cleanup")  # nothing of the stopped run keeps billing
+    p.notice.click("dismiss")
+    assert p.notice.error == {}
+    p.buttons["cleanup"].click()
+    p.confirm_yes.click()
+    assert c.wait(240) and c.last_error is None  # nothing of the stopped run keeps billing
     sm = aws.client(fresh_settings, "sagemaker")
-    assert sm.list_endpoints(NameContains=handle.run_id)["Endpoints"] == []
+    assert sm.list_endpoints(NameContains=c.progress.run_id)["Endpoints"] == []

@@ -36,15 +36,20 @@ def executed(local_cloud):
         "p.buttons['run_pipeline'].click()",
         "for _ in range(30):\n    time.sleep(0.1)",
         "assert p.controller.wait(300)\n"
+        "assert p.controller.wait_run(300).run_state == 'succeeded', p.controller.progress.run\n"
         "assert p.controller.last_error is None, p.controller.last_error\n"
+        "time.sleep(1.5)\n"
         "p.buttons['predict'].click()\n"
         "assert p.controller.wait(240)\n"
         "assert p.controller.last_error is None, p.controller.last_error\n"
+        "time.sleep(1.5)\n"
         "p.include_bucket.value = p.include_iam.value = True\n"
         "p.buttons['cleanup'].click()\n"
+        "p.confirm_yes.click()\n"
         "assert p.controller.wait(240)\n"
         "assert p.controller.last_error is None, p.controller.last_error\n"
-        "print('done', p.controller.handle.state)",
+        "print('done', p.controller.progress.run_state)\n"
+        "p.close()",
     ]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     NotebookClient(nb, kernel_name="python3", timeout=600, store_widget_state=True).execute()
@@ -63,5 +68,6 @@ def test_worker_updates_land_in_the_panel_not_in_other_cells(executed):
     outputs = [m["state"].get("outputs", []) for m in state.values() if m["model_name"] == "OutputModel"]
     pngs = [o for outs in outputs for o in outs if "image/png" in o.get("data", {})]
     assert len(pngs) >= 3, "the progress figure and the prediction figures belong in the panel's Outputs"
-    progress = [m["state"] for m in state.values() if m["model_name"] == "IntProgressModel"]
-    assert progress and progress[0]["value"] == progress[0]["max"] == 4
+    bars = [m["state"]["value"] for m in state.values() if m["model_name"] == "HTMLModel"
+            and "kfsm-steps" in m["state"].get("value", "")]
+    assert bars and bars[0].count('data-state="succeeded"') == 4, bars

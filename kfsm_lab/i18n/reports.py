@@ -1,0 +1,146 @@
+"""Words of what the kit reports: run states, tables, the progress and prediction figures, the doctor."""
+
+from __future__ import annotations
+
+EN: dict[str, str] = {
+    # run and step states (the kit's lowercase words, shown as they are in English)
+    "state.pending": "pending",
+    "state.running": "running",
+    "state.succeeded": "succeeded",
+    "state.failed": "failed",
+    "state.canceling": "canceling",
+    "state.canceled": "canceled",
+    "state.skipped": "skipped",
+    # the workshop's four steps, by their kfp task names
+    "step.sagemaker-training-job": "training job",
+    "step.sagemaker-create-model": "create model",
+    "step.sagemaker-batch-transformation": "batch transform",
+    "step.sagemaker-deploy-model": "deploy endpoint",
+    # table headers and status words (display.table)
+    "col.step": "step", "col.state": "state", "col.status": "status", "col.detail": "detail", "col.fix": "fix",
+    "col.check": "check", "col.result": "result", "col.time": "time", "col.task": "task",
+    "col.runs_after": "runs after", "col.resource": "resource", "col.kind": "kind", "col.name": "name",
+    "col.action": "action", "col.reason": "reason", "col.sagemaker": "SageMaker",
+    "word.created": "created", "word.already there": "already there", "word.updated": "updated",
+    "word.skipped": "skipped", "word.would create": "would create", "word.would update": "would update",
+    "word.deleted": "deleted", "word.stopped": "stopped", "word.would delete": "would delete",
+    "word.would stop": "would stop", "word.not found": "not found", "word.pass": "pass", "word.fail": "fail",
+    "word.warn": "warn", "word.skip": "skip",
+    "title.setup": "Setup", "title.doctor": "Doctor", "title.cleanup": "Clean up",
+    # progress figure
+    "fig.run_title": "run {run_id} ({target}): {state}",
+    "fig.now": "now: {steps}",
+    "fig.failed_step": "{step} failed",
+    "fig.seconds": "seconds since the run started",
+    "fig.now_line": "now",
+    "fig.legend_running": "running (striped)",
+    "fig.metric": "training metric {name} = {value} (mean squared distance to the nearest centroid)",
+    "fig.no_metric": "the training metric appears when the training job completes",
+    "fig.progress_alt": "Progress of pipeline run {run_id}: {summary}.",
+    "fig.endpoint_deleted": "endpoint deleted by clean up",
+    "fig.not_started": "not started",
+    # prediction figures and report
+    "pred.digits_title": "Test digits and what the endpoint says (red frame = mistake)",
+    "pred.digits_legend": "Each label reads “cluster → digit”: the endpoint's closest cluster and the digit that "
+                          "cluster stands for; a mistake also shows the true digit.",
+    "pred.is": "is {digit}",
+    "pred.centroids_title": "The {k} centroids the model learned (from model.tar.gz)",
+    "pred.cluster": "cluster {c}",
+    "pred.cluster_digit": "cluster {c} → {d}",
+    "pred.cluster_digit_nth": "cluster {c} → {d} ({nth})",
+    "pred.cluster_empty": "cluster {c} (empty)",
+    "pred.confusion_title": "Held-out confusion matrix: accuracy {accuracy}",
+    "pred.predicted": "predicted digit",
+    "pred.true": "true digit",
+    "pred.count": "test digits",
+    "pred.digits_alt": "{n} test digits with the cluster and digit the endpoint gave each; {wrong} of them wrong.",
+    "pred.centroids_alt": "The {k} centroid images the k-means model learned, each labelled with its digit.",
+    "pred.confusion_alt": "Confusion matrix of {n} held-out test digits, accuracy {accuracy}: rows are true "
+                          "digits, columns predicted digits.",
+    "pred.report_head": "run {run_id}  endpoint {endpoint}",
+    "pred.workshop_call": "workshop call (one test digit, text/csv): {response}",
+    "pred.accuracy": "held-out accuracy: {accuracy} on {n} test digits (clusters named after the validation "
+                     "digits, {source})",
+    "pred.per_digit": "per digit: {values}",
+    "pred.mapping": "cluster → digit: {values}",
+    "pred.source_batch": "from the batch-transform output",
+    "pred.source_endpoint": "from the endpoint's answers",
+    "pred.missing_digit": "No cluster became a {digit}: its test digits went to {went} — k-means with k = {k} "
+                          "does not promise one cluster per digit. Try k = {suggest} (set k = {suggest} in the "
+                          "parameters cell, or `kfsm-lab run -p k={suggest}`).",
+    "pred.missing_digits": "No cluster became a {digits}: k-means with k = {k} does not promise one cluster per "
+                           "digit. Try k = {suggest} (set k = {suggest} in the parameters cell, or "
+                           "`kfsm-lab run -p k={suggest}`).",
+    "pred.and": " and ",
+    "pred.nth": "#{n}",
+    # doctor
+    "doctor.fix": "fix",
+}
+
+JA: dict[str, str] = {
+    "state.pending": "待機中",
+    "state.running": "実行中",
+    "state.succeeded": "成功",
+    "state.failed": "失敗",
+    "state.canceling": "停止中",
+    "state.canceled": "停止済み",
+    "state.skipped": "スキップ",
+    "step.sagemaker-training-job": "トレーニングジョブ",
+    "step.sagemaker-create-model": "モデル作成",
+    "step.sagemaker-batch-transformation": "バッチ変換",
+    "step.sagemaker-deploy-model": "エンドポイントのデプロイ",
+    "col.step": "ステップ", "col.state": "状態", "col.status": "状態", "col.detail": "詳細", "col.fix": "対処法",
+    "col.check": "確認項目", "col.result": "結果", "col.time": "時間", "col.task": "タスク",
+    "col.runs_after": "先行タスク", "col.resource": "リソース", "col.kind": "種類", "col.name": "名前",
+    "col.action": "操作", "col.reason": "理由", "col.sagemaker": "SageMaker",
+    "word.created": "作成", "word.already there": "作成済み", "word.updated": "更新", "word.skipped": "スキップ",
+    "word.would create": "作成予定", "word.would update": "更新予定", "word.deleted": "削除",
+    "word.stopped": "停止", "word.would delete": "削除予定", "word.would stop": "停止予定",
+    "word.not found": "見つかりません", "word.pass": "合格", "word.fail": "不合格", "word.warn": "注意",
+    "word.skip": "対象外",
+    "title.setup": "セットアップ", "title.doctor": "ドクター", "title.cleanup": "クリーンアップ",
+    "fig.run_title": "実行 {run_id}（{target}）: {state}",
+    "fig.now": "実行中: {steps}",
+    "fig.failed_step": "{step} が失敗",
+    "fig.seconds": "実行開始からの秒数",
+    "fig.now_line": "現在",
+    "fig.legend_running": "実行中（斜線）",
+    "fig.metric": "学習指標 {name} = {value}（最も近い重心までの平均二乗距離）",
+    "fig.no_metric": "学習指標はトレーニングジョブの完了後に表示されます",
+    "fig.progress_alt": "パイプライン実行 {run_id} の進行状況: {summary}。",
+    "fig.endpoint_deleted": "クリーンアップでエンドポイント削除済み",
+    "fig.not_started": "未開始",
+    "pred.digits_title": "テスト用の数字とエンドポイントの答え（赤枠 = 間違い）",
+    "pred.digits_legend": "ラベルは「クラスター → 数字」: エンドポイントが選んだ最も近いクラスターと、そのクラスターが表す数字です。"
+                          "間違いには正しい数字も示します。",
+    "pred.is": "正解 {digit}",
+    "pred.centroids_title": "モデルが学んだ {k} 個の重心（model.tar.gz から）",
+    "pred.cluster": "クラスター {c}",
+    "pred.cluster_digit": "クラスター {c} → {d}",
+    "pred.cluster_digit_nth": "クラスター {c} → {d}（{nth}）",
+    "pred.cluster_empty": "クラスター {c}（空）",
+    "pred.confusion_title": "テストデータの混同行列: 正解率 {accuracy}",
+    "pred.predicted": "予測した数字",
+    "pred.true": "正しい数字",
+    "pred.count": "テスト用の数字の数",
+    "pred.digits_alt": "テスト用の数字 {n} 個と、それぞれにエンドポイントが返したクラスターと数字。そのうち {wrong} 個が間違い。",
+    "pred.centroids_alt": "k-means モデルが学んだ {k} 個の重心の画像。それぞれに対応する数字を付けています。",
+    "pred.confusion_alt": "テスト用の数字 {n} 個の混同行列（正解率 {accuracy}）。行が正しい数字、列が予測した数字です。",
+    "pred.report_head": "実行 {run_id}  エンドポイント {endpoint}",
+    "pred.workshop_call": "ワークショップの呼び出し（テスト用の数字 1 つ、text/csv）: {response}",
+    "pred.accuracy": "テスト精度: {n} 個のテスト用の数字で {accuracy}（クラスターは検証用の数字で命名、{source}）",
+    "pred.per_digit": "数字ごと: {values}",
+    "pred.mapping": "クラスター → 数字: {values}",
+    "pred.source_batch": "バッチ変換の出力から",
+    "pred.source_endpoint": "エンドポイントの応答から",
+    "pred.missing_digit": "{digit} になったクラスターはありません: テスト用の {digit} は {went} に分類されました。"
+                          "k = {k} の k-means は数字ごとに 1 つのクラスターを保証しません。"
+                          "k = {suggest} を試してください（パラメーターのセルで k = {suggest}、または "
+                          "`kfsm-lab run -p k={suggest}`）。",
+    "pred.missing_digits": "{digits} になったクラスターはありません: k = {k} の k-means は数字ごとに 1 つのクラスターを"
+                           "保証しません。k = {suggest} を試してください（パラメーターのセルで k = {suggest}、または "
+                           "`kfsm-lab run -p k={suggest}`）。",
+    "pred.and": "と",
+    "pred.nth": "{n} 番目",
+    "doctor.fix": "対処法",
+}

@@ -1,0 +1,223 @@
+"""One frozen picture of where the exercise stands, read from the state every view shares.
+
+The sources are the ones the notebook cells, the panel and the CLI all write: the journal (setup,
+predictions, clean-up), the run records (through :mod:`kfsm_lab.pipeline`), and the cloud itself (is
+the run's endpoint still there?). :class:`SnapshotReader` builds a :class:`Progress` from them; every
+part of the panel — buttons, status line, step bar, figure — is drawn from the same one, so they can
+never disagree. Reading never starts a local cloud.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+ACTIVE_RUN_STATES = frozenset({"pending", "running", "canceling"})
+FINAL_RUN_STATES = frozenset({"succeeded", "failed", "canceled", "skipped"})
+GONE = "gone"  # endpoint_status of an endpoint that was deleted
+
+
+def _frozen(d: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    return None if d is None else MappingProxyType(dict(d))
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Everything the enablement rules and the views need, taken at one moment."""
+
+    target: str
+    region: str
+    fields: Mapping[str, str]
+    field_errors: Mapping[str, str | None]
+    busy: str | None = None  # the panel's own action on its worker
+    cell_running: bool = False  # a notebook cell is executing (clicks would wait for it)
+    setup: Mapping[str, Any] | None = None  # the journal's setup entry, when it fits the fields
+    setup_lost: str | None = None  # why an earlier setup no longer holds (a restarted local cloud)
+    run: Mapping[str, Any] | None = None  # RunHandle.to_dict() of the run the panel follows
+    endpoint_status: str | None = None  # of the run's endpoint: InService, Creating, …, GONE; None unknown
+    prediction: Mapping[str, Any] | None = None  # the journal's entry for a prediction from this run
+    cleanup: Mapping[str, Any] | None = None  # the journal's newest clean-up entry
+    cloud_running: bool | None = None  # local target: is the local cloud up (None on aws)
+    taken_at: float = field(default_factory=time.time)
+
+    # -- derived facts, so every view words the same thing the same way -----------------------------
+    @property
+    def run_id(self) -> str | None:
+        return self.run["run_id"] if self.run else None
+
+    @property
+    def run_state(self) -> str | None:
+        return self.run["state"] if self.run else None
+
+    @property
+    def run_active(self) -> bool:
+        return self.run_state in ACTIVE_RUN_STATES
+
+    @property
+    def run_succeeded(self) -> bool:
+        return self.run_state == "succeeded"
+
+    @property
+    def endpoint(self) -> str | None:
+        return ((self.run or {}).get("outputs") or {}).get("endpoint_name")
+
+    @property
+    def endpoint_live(self) -> bool:
+        return self.endpoint_status == "InService"
+
+    @property
+    def steps(self) -> list[Mapping[str, Any]]:
+        return list((self.run or {}).get("steps") or [])
+
+    def current_step(self) -> tuple[int, Mapping[str, Any]] | None:
+        """(1-based position, step) of the first running step, else of the first failed one."""
+        for wanted in ("running", "canceling", "failed"):
+            for i, st in enumerate(self.steps, start=1):
+                if st.get("state") == wanted:
+                    return i, st
+        return None
+
+
+def _matches(entry: Mapping[str, Any], fields: Mapping[str, str]) -> bool:
+    """A setup fits the fields when each of role and bucket is empty (setup fills it) or the same."""
+    return all(not fields.get(k) or fields.get(k) == entry.get(k) for k in ("role_arn", "bucket"))
+
+
+class SnapshotReader:
+    """Builds :class:`Progress` pictures; keeps the run handle and the endpoint check between reads.
+
+    ``endpoint_every`` spaces the endpoint look-ups (seconds): 0 on the local target (one cheap
+    call per read), longer on aws.
+    """
+
+    def __init__(self, endpoint_every: float | None = None) -> None:
+        self._handles: dict[str, Any] = {}
+        self._final: set[str] = set()  # runs read once after they ended: their record no longer changes
+        self._endpoint: tuple[str, float, str | None] | None = None  # (name, when, status)
+        self.endpoint_every = endpoint_every
+        self.error: str | None = None  # why the last read was partial (shown in no view; for debugging)
+
+    # -- sources -----------------------------------------------------------------------------------
+    def _cloud(self, target: str) -> Any:
+        if target != "local":
+            return None
+        from ..localcloud import status
+
+        return status()
+
+    def _newest_run_id(self, target: str, region: str, bucket: str | None) -> str | None:
+        """The newest run of this target and region (and of this bucket, once the panel has one)."""
+        from ..pipeline import list_runs
+
+        for rec in list_runs(limit=10):
+            if rec.get("target") != target:
+                continue
+            handle = self._handle(rec["run_id"])
+            if handle is None or getattr(handle.settings, "region", region) != region:
+                continue
+            if bucket and getattr(handle.settings, "bucket", None) not in (None, bucket):
+                continue
+            return rec["run_id"]
+        return None
+
+    def _handle(self, run_id: str) -> Any:
+        handle = self._handles.get(run_id)
+        if handle is None:
+            from ..pipeline import attach
+
+            try:
+                handle = attach(run_id)
+            except Exception:  # noqa: BLE001 - a record being written or removed: try next time
+                return None
+            self._handles = {run_id: handle, **dict(list(self._handles.items())[:4])}
+        return handle
+
+    def _run(self, target: str, region: str, bucket: str | None = None) -> dict[str, Any] | None:
+        run_id = self._newest_run_id(target, region, bucket)  # the panel's own run is the newest when it starts one
+        if run_id is None:
+            return None
+        handle = self._handle(run_id)
+        if handle is None:
+            return None
+        if run_id not in self._final:
+            try:
+                handle.refresh()
+            except Exception as exc:  # noqa: BLE001 - keep the last picture; the next read tries again
+                self.error = str(exc)
+            if handle.done:
+                self._final.add(run_id)
+        return handle.to_dict()
+
+    def _endpoint_status(self, settings: Any, cloud: Any, name: str | None) -> str | None:
+        if not name:
+            return None
+        every = self.endpoint_every if self.endpoint_every is not None else (0.0 if settings.target == "local"
+                                                                             else 30.0)
+        now = time.monotonic()
+        if self._endpoint and self._endpoint[0] == name and now - self._endpoint[1] < every:
+            return self._endpoint[2]
+        status: str | None
+        try:
+            if settings.target == "local":
+                if cloud is None:
+                    return GONE  # no local cloud: nothing of it is live
+                sm = cloud.client("sagemaker", settings.region)
+            else:
+                from .. import aws
+
+                sm = aws.client(settings, "sagemaker")
+            status = sm.describe_endpoint(EndpointName=name)["EndpointStatus"]
+        except Exception as exc:  # noqa: BLE001
+            from ..aws import error_code
+
+            code = error_code(exc)
+            status = GONE if code in ("ValidationException", "ResourceNotFound") else None
+            if status is None:
+                self.error = f"describe endpoint {name}: {exc}"
+        self._endpoint = (name, now, status)
+        return status
+
+    # -- the picture ---------------------------------------------------------------------------------
+    def read(self, settings: Any, fields: Mapping[str, str], field_errors: Mapping[str, str | None],
+             busy: str | None = None, cell_running: bool = False) -> Progress:
+        from .. import journal
+
+        target, region = settings.target, settings.region
+        self.error = None
+        cloud = self._cloud(target)
+        book = journal.entries(target, region)
+        setup = book.get("setup")
+        cleanup = book.get("cleanup")
+        if setup and cleanup and cleanup["at"] > setup["at"] and (cleanup.get("include_bucket")
+                                                                   or cleanup.get("include_iam")):
+            setup = None  # cleaned away since
+        lost = None
+        if setup and target == "local":
+            from ..localcloud.restarts import check
+
+            err = check()
+            if err is not None:
+                lost, setup = err.message, None
+        if setup and not _matches(setup, fields):
+            setup = None
+        try:
+            run = self._run(target, region, fields.get("bucket") or None)
+        except Exception as exc:  # noqa: BLE001 - e.g. a run record half written
+            run, self.error = None, str(exc)
+        endpoint_status = None
+        prediction = None
+        if run is not None:
+            name = (run.get("outputs") or {}).get("endpoint_name")
+            if run.get("state") == "succeeded":
+                endpoint_status = self._endpoint_status(settings, cloud, name)
+            pred = book.get("predict")
+            if pred and pred.get("run_id") == run["run_id"]:
+                prediction = pred
+        return Progress(target=target, region=region, fields=MappingProxyType(dict(fields)),
+                        field_errors=MappingProxyType(dict(field_errors)), busy=busy, cell_running=cell_running,
+                        setup=_frozen(setup), setup_lost=lost, run=_frozen(run), endpoint_status=endpoint_status,
+                        prediction=_frozen(prediction), cleanup=_frozen(cleanup),
+                        cloud_running=None if target != "local" else cloud is not None)
