@@ -87,3 +87,17 @@ def separate_cloud(local_cloud, tmp_path_factory):
             os.environ["KFSM_STATE_DIR"] = old
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _kfp_environment():
+    """Tests that load the server extension in this process (or call kl.local_cloud) set KF_PIPELINES_*;
+    put them back so no other test's links or hosts depend on the order the tests ran in."""
+    names = ("KF_PIPELINES_ENDPOINT", "KF_PIPELINES_UI_ENDPOINT")
+    saved = {n: os.environ.get(n) for n in names}
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value

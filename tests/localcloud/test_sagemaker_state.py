@@ -16,20 +16,22 @@ from localcloud_helpers import FAST, TRUST, training_request, unique
 
 from kfsm_lab.data import S3Layout, load_sample, to_csv, write_dense_tensor
 from kfsm_lab.images import kmeans_image
-from kfsm_lab.localcloud.constants import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+from kfsm_lab.localcloud.keys import generate
 from kfsm_lab.localcloud.server import LocalCloudServer
 
 REGION = "us-west-2"
+KEYS = generate()  # both servers accept the same root keys, as a restarted cloud keeps its keys file
 
 
 def _client(server: LocalCloudServer, service: str):
     return boto3.session.Session().client(service, region_name=REGION, endpoint_url=server.endpoint_url,
-                                          aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY)
+                                          aws_access_key_id=KEYS.access_key_id,
+                                          aws_secret_access_key=KEYS.secret_access_key)
 
 
 @pytest.fixture()
 def first_server():
-    server = LocalCloudServer(pace=0).start()
+    server = LocalCloudServer(pace=0, keys=KEYS).start()
     yield server
     server.shutdown()
 
@@ -64,7 +66,7 @@ def test_endpoint_and_jobs_survive_a_restart(first_server):
     sm.create_training_job(**training_request(running, role, image, lay))
 
     state = json.loads(json.dumps(first_server.app.sagemaker.dump_state()))  # JSON-ready
-    second = LocalCloudServer(pace=0).start()
+    second = LocalCloudServer(pace=0, keys=KEYS).start()
     try:
         second.app.sagemaker.load_state(state)
         sm2 = _client(second, "sagemaker")
