@@ -96,6 +96,9 @@ class SnapshotReader:
     def __init__(self, endpoint_every: float | None = None) -> None:
         self._handles: dict[str, Any] = {}
         self._final: set[str] = set()  # runs read once after they ended: their record no longer changes
+        self._found: tuple[tuple[str, str, str | None], float, str | None] | None = None  # (scope, when, run id)
+        self.discover_every = 2.0  # s between listings of the runs (a cell's new run shows within this)
+        self.own: str | None = None  # the run this panel started (followed until a newer one appears)
         self._endpoint: tuple[str, float, str | None] | None = None  # (name, when, status)
         self.endpoint_every = endpoint_every
         self.error: str | None = None  # why the last read was partial (shown in no view; for debugging)
@@ -112,7 +115,8 @@ class SnapshotReader:
         """The newest run of this target and region (and of this bucket, once the panel has one)."""
         from ..pipeline import list_runs
 
-        for rec in list_runs(limit=10):
+        runs = sorted(list_runs(limit=50), key=lambda r: r.get("created_at") or 0, reverse=True)
+        for rec in runs:
             if rec.get("target") != target:
                 continue
             handle = self._handle(rec["run_id"])
@@ -122,6 +126,10 @@ class SnapshotReader:
                 continue
             return rec["run_id"]
         return None
+
+    def _created(self, run_id: str) -> float:
+        handle = self._handle(run_id)
+        return float((handle.to_dict().get("created_at") if handle is not None else 0) or 0)
 
     def _handle(self, run_id: str) -> Any:
         handle = self._handles.get(run_id)
@@ -135,8 +143,20 @@ class SnapshotReader:
             self._handles = {run_id: handle, **dict(list(self._handles.items())[:4])}
         return handle
 
+    def _discover(self, target: str, region: str, bucket: str | None) -> str | None:
+        """The newest run of the scope, listed at most every ``discover_every`` seconds."""
+        scope = (target, region, bucket)
+        now = time.monotonic()
+        if self._found and self._found[0] == scope and now - self._found[1] < self.discover_every:
+            return self._found[2]
+        found = self._newest_run_id(target, region, bucket)
+        self._found = (scope, now, found)
+        return found
+
     def _run(self, target: str, region: str, bucket: str | None = None) -> dict[str, Any] | None:
-        run_id = self._newest_run_id(target, region, bucket)  # the panel's own run is the newest when it starts one
+        run_id = self._discover(target, region, bucket)
+        if self.own and (run_id is None or self._created(self.own) >= self._created(run_id)):
+            run_id = self.own  # the panel's own run, unless a cell started a newer one
         if run_id is None:
             return None
         handle = self._handle(run_id)
