@@ -9,6 +9,7 @@ never disagree. Reading never starts a local cloud.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -86,6 +87,19 @@ def _matches(entry: Mapping[str, Any], fields: Mapping[str, str]) -> bool:
     return all(not fields.get(k) or fields.get(k) == entry.get(k) for k in ("role_arn", "bucket"))
 
 
+def _in_scope(run: Mapping[str, Any], region: str, bucket: str | None) -> bool:
+    """Is this run of the panel's region (and bucket, once it has one)? Read from the run's own inputs
+    and outputs, which name its S3 URIs and region whichever way it was started."""
+    import json
+
+    text = json.dumps({"steps": [{k: s.get(k) for k in ("inputs", "outputs")} for s in run.get("steps") or []],
+                       "outputs": run.get("outputs")}, default=str)
+    regions = set(re.findall(r'"region": "([a-z0-9-]+)"', text))
+    if regions and region not in regions:
+        return False
+    return not bucket or f"s3://{bucket}/" in text or "s3://" not in text
+
+
 class SnapshotReader:
     """Builds :class:`Progress` pictures; keeps the run handle and the endpoint check between reads.
 
@@ -120,9 +134,7 @@ class SnapshotReader:
             if rec.get("target") != target:
                 continue
             handle = self._handle(rec["run_id"])
-            if handle is None or getattr(handle.settings, "region", region) != region:
-                continue
-            if bucket and getattr(handle.settings, "bucket", None) not in (None, bucket):
+            if handle is None or not _in_scope(handle.to_dict(), region, bucket):
                 continue
             return rec["run_id"]
         return None
