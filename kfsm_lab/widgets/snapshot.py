@@ -130,13 +130,16 @@ class SnapshotReader:
         from ..pipeline import list_runs
 
         runs = sorted(list_runs(limit=50), key=lambda r: r.get("created_at") or 0, reverse=True)
+        looked = 0
         for rec in runs:
-            if rec.get("target") != target:
-                continue
+            if rec.get("target") != target or not _in_scope(rec, region, bucket):
+                continue  # the listing's own outputs already name another bucket: no need to look closer
             handle = self._handle(rec["run_id"])
-            if handle is None or not _in_scope(handle.to_dict(), region, bucket):
-                continue
-            return rec["run_id"]
+            if handle is not None and _in_scope(handle.to_dict(), region, bucket):
+                return rec["run_id"]
+            looked += 1
+            if looked >= 5:  # a closer look costs requests; the newest few are what a panel follows
+                break
         return None
 
     def _created(self, run_id: str) -> float:
