@@ -243,8 +243,8 @@ def record_summary(settings: Settings, run: RunHandle | None = None, report: Pre
     return data
 
 
-def panel(settings: Settings | None = None, lang: str | None = None) -> None:
-    """Show the control panel when a person is at the notebook (never under papermill); returns None.
+def panel(settings: Settings | None = None, lang: str | None = None) -> Any:
+    """Show the control panel when a person is at the notebook; under papermill do nothing, return None.
 
     Every button is one of the calls above, and the panel follows what the cells do (and the other
     way round): it reads the same state folder, run records and cloud. ``lang`` None follows
@@ -252,4 +252,4 @@ def panel(settings: Settings | None = None, lang: str | None = None) -> None:
     """
     from .widgets import show
 
-    show(settings, lang=lang)
+    return show(settings, lang=lang)

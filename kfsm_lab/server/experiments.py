@@ -49,6 +49,17 @@ def summarize(listing: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(groups.values())
 
 
+def regions_of(listing: list[dict[str, Any]]) -> set[str]:
+    """The regions the listed runs live in (their endpoints are listed there)."""
+    found = {r["region"] for r in listing if r.get("region")}
+    if not found:  # FALLBACK (until the runs listing carries the region): the kit's records
+        from ..pipeline import runs as records
+
+        ids = {r["run_id"] for r in listing}
+        found = {rec.region for rec in records.all_records() if rec.run_id in ids and rec.region}
+    return found
+
+
 def detail(experiment_id: str, listing: list[dict[str, Any]], live_endpoints: set[str] | None) -> dict[str, Any]:
     """The experiment's runs with state, timing, differing parameters and endpoint state."""
     members = [r for r in listing if experiment_key(r)["id"] == experiment_id]
@@ -59,10 +70,14 @@ def detail(experiment_id: str, listing: list[dict[str, Any]], live_endpoints: se
                             "the runs panel lists the runs this server knows")
     params = {r["run_id"]: runs.parameters_of(r) for r in members}
     keys = sorted({k for p in params.values() for k in p})
-    differing = [k for k in keys if len({repr(p.get(k)) for p in params.values()}) > 1]
+    differing = [k for k in keys if len({repr(p.get(k)) for p in params.values()}) > 1
+                 and not _per_run(k, params)]
     rows = []
     for run in members:
         endpoint = (run.get("outputs") or {}).get("endpoint_name")
+        deploys = [s for s in run.get("steps") or [] if s.get("kind") == "endpoint"]
+        if deploys and not any(s.get("state") == "succeeded" for s in deploys):
+            endpoint = None  # the run never made its endpoint: nothing to be live or deleted
         if not endpoint:
             endpoint_state = None
         elif live_endpoints is None:
@@ -76,6 +91,11 @@ def detail(experiment_id: str, listing: list[dict[str, Any]], live_endpoints: se
                      "endpoint": endpoint, "endpoint_state": endpoint_state})
     return {"id": experiment_id, "name": experiment_key(members[0], _recorded_names())["name"], "runs": rows,
             "differing_parameters": differing}
+
+
+def _per_run(key: str, params: dict[str, dict[str, Any]]) -> bool:
+    """A parameter made from each run's own id (``run_id``, the batch output folder) differs by design, not choice."""
+    return key == "run_id" or all(run_id in str(p.get(key, "")) for run_id, p in params.items())
 
 
 def compare(run_ids: list[str]) -> dict[str, Any]:

@@ -250,27 +250,31 @@ class ExperimentsHandler(KfsmHandler):
                 return
             result = await self.run_kit(experiments.compare, ids[:4])
         else:
-            live = await self.run_kit(self._live_endpoints)
+            live = await self.run_kit(self._live_endpoints, experiments.regions_of(listing))
             if self._finished:
                 return
             result = await self.run_kit(experiments.detail, experiment_id, listing, live)
         if result is not None:
             self.reply(result)
 
-    def _live_endpoints(self) -> set[str] | None:
-        """Names of the kit's endpoints that exist now (None when they cannot be listed)."""
+    def _live_endpoints(self, regions: set[str]) -> set[str] | None:
+        """Names of the kit's endpoints that exist now in the runs' regions (None when they cannot be listed)."""
         from . import endpoints
         from .handlers import _local_cloud_running
 
         settings = self.config_object.load()
         if settings.target == "local" and not _local_cloud_running():
             return set()
-        try:
-            listing = endpoints.list_kit_endpoints(self.kfsm["cache"].sagemaker(settings), settings.region,
-                                                   settings.target)
-        except KfsmError:
-            return None
-        return {e["name"] for e in listing["endpoints"] if e["status"] not in endpoints.NOT_BILLING}
+        live: set[str] = set()
+        for region in sorted(regions | {settings.region}):
+            in_region = settings.replace(region=region)
+            try:
+                listing = endpoints.list_kit_endpoints(self.kfsm["cache"].sagemaker(in_region), region,
+                                                       settings.target)
+            except KfsmError:
+                return None
+            live |= {e["name"] for e in listing["endpoints"] if e["status"] not in endpoints.NOT_BILLING}
+        return live
 
 
 class S3ObjectHandler(KfsmHandler):

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ..config import Settings
     from .panel import Panel
 
-__all__ = ["ACTIONS", "FIELDS", "ActionUnavailable", "Controller", "ErrorInfo", "Event", "Panel",
+__all__ = ["ACTIONS", "FIELDS", "ActionUnavailable", "Controller", "ErrorInfo", "Event", "Panel", "Shown",
            "interactive_kernel", "panel", "show"]
 
 
@@ -42,16 +42,34 @@ def interactive_kernel() -> bool:
     return kernel is not None and bool(getattr(kernel, "_allow_stdin", False))
 
 
-def show(settings: Settings | None = None, lang: str | None = None) -> None:
-    """Display the panel when a person is at the notebook; under papermill do nothing. Returns None."""
+class Shown:
+    """What :func:`show` returns in an interactive kernel: the panel, already on screen.
+
+    Displaying it again shows nothing, so ``display(kl.panel(...))`` and a bare ``kl.panel(...)`` as a
+    cell's last line both show the panel exactly once.
+    """
+
+    def __init__(self, panel: Panel) -> None:
+        self.panel = panel
+
+    def _ipython_display_(self) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return "<kfsm_lab panel (shown above)>"
+
+
+def show(settings: Settings | None = None, lang: str | None = None) -> Shown | None:
+    """Display the panel when a person is at the notebook; under papermill do nothing and return None."""
     if not interactive_kernel():
-        return
+        return None
     from IPython import get_ipython
     from IPython.display import display
 
     p = panel(settings, lang=lang)
     p.controller.follow_cells(get_ipython())
     display(p)
+    return Shown(p)
 
 
 def __getattr__(name: str) -> Any:

@@ -353,6 +353,8 @@ class Controller:
         self.results[action] = result
         if action == "run_pipeline":
             self.handle = result
+            self._reader.own = result.run_id
+            self._reader._handles[result.run_id] = result
         else:
             self._last_action = (key, values, time.time())
         self.refresh()

@@ -9,6 +9,7 @@ never disagree. Reading never starts a local cloud.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -86,6 +87,19 @@ def _matches(entry: Mapping[str, Any], fields: Mapping[str, str]) -> bool:
     return all(not fields.get(k) or fields.get(k) == entry.get(k) for k in ("role_arn", "bucket"))
 
 
+def _in_scope(run: Mapping[str, Any], region: str, bucket: str | None) -> bool:
+    """Is this run of the panel's region (and bucket, once it has one)? Read from the run's own inputs
+    and outputs, which name its S3 URIs and region whichever way it was started."""
+    import json
+
+    text = json.dumps({"steps": [{k: s.get(k) for k in ("inputs", "outputs")} for s in run.get("steps") or []],
+                       "outputs": run.get("outputs")}, default=str)
+    regions = set(re.findall(r'"region": "([a-z0-9-]+)"', text))
+    if regions and region not in regions:
+        return False
+    return not bucket or f"s3://{bucket}/" in text or "s3://" not in text
+
+
 class SnapshotReader:
     """Builds :class:`Progress` pictures; keeps the run handle and the endpoint check between reads.
 
@@ -96,6 +110,9 @@ class SnapshotReader:
     def __init__(self, endpoint_every: float | None = None) -> None:
         self._handles: dict[str, Any] = {}
         self._final: set[str] = set()  # runs read once after they ended: their record no longer changes
+        self._found: tuple[tuple[str, str, str | None], float, str | None] | None = None  # (scope, when, run id)
+        self.discover_every = 2.0  # s between listings of the runs (a cell's new run shows within this)
+        self.own: str | None = None  # the run this panel started (followed until a newer one appears)
         self._endpoint: tuple[str, float, str | None] | None = None  # (name, when, status)
         self.endpoint_every = endpoint_every
         self.error: str | None = None  # why the last read was partial (shown in no view; for debugging)
@@ -112,16 +129,22 @@ class SnapshotReader:
         """The newest run of this target and region (and of this bucket, once the panel has one)."""
         from ..pipeline import list_runs
 
-        for rec in list_runs(limit=10):
-            if rec.get("target") != target:
-                continue
+        runs = sorted(list_runs(limit=50), key=lambda r: r.get("created_at") or 0, reverse=True)
+        looked = 0
+        for rec in runs:
+            if rec.get("target") != target or not _in_scope(rec, region, bucket):
+                continue  # the listing's own outputs already name another bucket: no need to look closer
             handle = self._handle(rec["run_id"])
-            if handle is None or getattr(handle.settings, "region", region) != region:
-                continue
-            if bucket and getattr(handle.settings, "bucket", None) not in (None, bucket):
-                continue
-            return rec["run_id"]
+            if handle is not None and _in_scope(handle.to_dict(), region, bucket):
+                return rec["run_id"]
+            looked += 1
+            if looked >= 5:  # a closer look costs requests; the newest few are what a panel follows
+                break
         return None
+
+    def _created(self, run_id: str) -> float:
+        handle = self._handle(run_id)
+        return float((handle.to_dict().get("created_at") if handle is not None else 0) or 0)
 
     def _handle(self, run_id: str) -> Any:
         handle = self._handles.get(run_id)
@@ -135,8 +158,20 @@ class SnapshotReader:
             self._handles = {run_id: handle, **dict(list(self._handles.items())[:4])}
         return handle
 
+    def _discover(self, target: str, region: str, bucket: str | None) -> str | None:
+        """The newest run of the scope, listed at most every ``discover_every`` seconds."""
+        scope = (target, region, bucket)
+        now = time.monotonic()
+        if self._found and self._found[0] == scope and now - self._found[1] < self.discover_every:
+            return self._found[2]
+        found = self._newest_run_id(target, region, bucket)
+        self._found = (scope, now, found)
+        return found
+
     def _run(self, target: str, region: str, bucket: str | None = None) -> dict[str, Any] | None:
-        run_id = self._newest_run_id(target, region, bucket)  # the panel's own run is the newest when it starts one
+        run_id = self._discover(target, region, bucket)
+        if self.own and (run_id is None or self._created(self.own) >= self._created(run_id)):
+            run_id = self.own  # the panel's own run, unless a cell started a newer one
         if run_id is None:
             return None
         handle = self._handle(run_id)

@@ -217,3 +217,35 @@ def test_edited_five_task_pipeline_shows_five_nodes(lab: LabPage, ready: Any):
     expect(page.root.locator(".kfsm-lab-details")).to_contain_text("This task creates no SageMaker resource.")
     expect(page.root.locator(".kfsm-lab-details")).to_contain_text(STEP_TRANSFORM)  # Runs after
     lab.screenshot("five-tasks")
+
+
+def test_experiment_page_lists_runs_and_compares_two(lab: LabPage, ready: Any, failed: Any):
+    from kfsm_lab.pipeline import attach
+
+    done = finished_run(ready)
+    lab.run_command("Open run…")
+    box = lab.page.locator(".jp-Dialog input")
+    box.fill(done.run_id)
+    box.press("Enter")
+    page = RunPageView(lab.page)
+    expect(page.nodes).to_have_count(len(STEPS), timeout=20_000)
+    page.root.locator(".kfsm-lab-runpage-links a", has_text="Experiment").click()
+    exp = lab.page.locator(".kfsm-lab-experiment:visible")
+    rows = exp.locator(".kfsm-lab-exp-runs tbody tr")
+    expect(rows.filter(has_text=done.run_id)).to_have_count(1, timeout=20_000)
+    expect(exp.locator(f"tr[data-run-id='{done.run_id}'] .kfsm-lab-endpoint-state")).to_have_attribute(
+        "data-endpoint-state", "live")
+    failed_row = exp.locator(f"tr[data-run-id='{attach(failed.run_id).run_id}'] .kfsm-lab-endpoint-state")
+    expect(failed_row).to_have_text("—")  # it never made an endpoint
+    expect(exp.locator(".kfsm-lab-exp-runs thead")).to_contain_text("feature_dim")  # it differs between the two
+    expect(exp.locator(".kfsm-lab-exp-runs thead")).not_to_contain_text("run_id")  # per run by design
+    compare = exp.locator(".kfsm-lab-compare")
+    expect(compare).to_be_disabled()
+    for run_id in (done.run_id, attach(failed.run_id).run_id):
+        exp.locator(f"tr[data-run-id='{run_id}'] input[type=checkbox]").check()
+    expect(compare).to_be_enabled()
+    compare.click()
+    table = exp.locator(".kfsm-lab-compare-table")
+    expect(table.locator("tr.kfsm-lab-differs", has_text="feature_dim")).to_contain_text("12")
+    expect(table).to_contain_text("train:msd")
+    lab.screenshot("experiment-compare")

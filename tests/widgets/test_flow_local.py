@@ -184,7 +184,8 @@ def test_the_panel_follows_the_cells_and_a_deleted_endpoint_turns_predict_off(fr
     t0 = time.monotonic()
     assert until(lambda: "predict" not in enabled(p), 5)
     took = time.monotonic() - t0
-    assert took < 1.0, f"every control reflects the state within a second on local (took {took:.2f} s)"
+    # Within a second on an idle machine (one 0.3 s poll plus one describe); slack for a loaded CI box.
+    assert took < 3.0, f"Predict still on {took:.2f} s after the endpoint was deleted"
     assert "deleted" in p.buttons["predict"].tooltip and "since been deleted" in p.notice.status
     kl.cleanup(settings, include_bucket=True, include_iam=True)
 
@@ -194,7 +195,7 @@ def test_stop_run_cancels_the_pipeline(fresh_settings, make):
     c = p.controller
     click_and_wait(p, "setup")
     click_and_wait(p, "run_pipeline")
-    assert until(lambda: "cancel" in enabled(p), 60), "no running run to stop"
+    assert until(lambda: "cancel" in enabled(p), 60), ("no running run to stop", c.progress.run, c.last_error)
     assert p.buttons["cancel"].button_style == "danger"
     p.buttons["cancel"].click()
     assert until(lambda: c.progress.run_state == "canceled", 120), (c.progress.run_state, c.last_error)
