@@ -13,53 +13,52 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent / "notebooks"
 
 PARAMETERS = '''\
-# Parameters: papermill and `kfsm-lab run -p name=value` replace these. Empty strings mean "let the kit choose".
-target = "local"          # "local": embedded local cloud (no AWS account needed); "aws": your AWS account + Kubeflow
-region = "us-west-2"      # AWS region; must offer SageMaker (the k-means image is picked for it)
-role_arn = ""             # SageMaker execution role ARN; empty: setup creates/reuses eksworkshop-sagemaker-kfp-role
-bucket = ""               # S3 bucket; empty: a generated <random>-kubeflow-pipeline-data name, remembered for you
-run_name = ""             # run id that every SageMaker name derives from; empty: a new one; re-use one to adopt
-kfp_host = ""             # aws target: Kubeflow Pipelines API, e.g. http://ml-pipeline.kubeflow:8888
-namespace = "kubeflow"    # aws target: Kubernetes namespace of the aws-secret secret
-pace = 0.0                # local target: seconds per status step: 0 is instant, 1-2 lets you watch the progress in a demo
-interactive = False       # True: also show the control panel with buttons (headless runs never wait for a click)
-lang = "en"               # language of the panel: "en" or "ja"
-cleanup_at_end = True     # delete the endpoint, model and run outputs at the end (an idle endpoint keeps billing)
-n_digits = 30             # how many test digits to draw with their predictions'''
+#: params
+target = "local"          #: target
+region = "us-west-2"      #: region
+role_arn = ""             #: role_arn
+bucket = ""               #: bucket
+run_name = ""             #: run_name
+kfp_host = ""             #: kfp_host
+namespace = "kubeflow"    #: namespace
+pace = 0.0                #: pace
+lang = "{lang}"               #: lang
+cleanup_at_end = True     #: cleanup_at_end
+n_digits = 30             #: n_digits'''
 
 SETTINGS = '''\
 %matplotlib inline
 import kfsm_lab as kl
-from IPython.display import display
 
-# Validates every value first: a bad role ARN, bucket or region stops here with what a valid one looks like.
+kl.set_lang(lang)
+#: validate
 settings = kl.load_settings(target=target, region=region, role_arn=role_arn or None, bucket=bucket or None,
                             run_name=run_name or None, kfp_host=kfp_host or None, namespace=namespace, pace=pace)
 if settings.target == "local":
-    print("local cloud:", kl.local_cloud(pace=settings.pace).endpoint_url)
-if interactive:
-    display(kl.panel(settings, lang=lang))'''
+    kl.local_cloud(pace=settings.pace)   #: local_cloud
+kl.panel(settings, lang=lang)            #: panel'''
 
 SETUP = '''\
-report = kl.setup(settings)          # safe to re-run: every step says created / already there / updated
-settings = report.settings           # now with role_arn and bucket filled in
+report = kl.setup(settings)          #: setup_rerun
+settings = report.settings           #: setup_filled
 report'''
 
 DOCTOR = '''\
 checks = kl.doctor(settings)
 display(checks)
-checks.raise_for_failures()          # stop here, with the fix, if anything the pipeline needs is missing'''
+checks.raise_for_failures()          #: doctor_stop'''
 
 SDK = '''\
-# Step 1: the Kubeflow Pipelines SDK (kfp 2). On the local target kfp.Client() talks to the kit's own
-# Kubeflow Pipelines API (KF_PIPELINES_ENDPOINT, set above); on aws to your cluster's.
+#: sdk_1
+#: sdk_2
 import kfp
 from kfp import dsl
-print("kfp", kfp.__version__)'''
+
+kfp.__version__'''
 
 COMPONENTS = '''\
-# Step 2: the SageMaker components. They ship with the kit (the workshop's URLs no longer exist) and use only
-# boto3 inside, so a pod on the cluster runs them as they are.
+#: comp_1
+#: comp_2
 from kfsm_lab.components import (sagemaker_batch_transform_op, sagemaker_deploy_op, sagemaker_model_op,
                                  sagemaker_train_op, use_aws_secret)
 from kfsm_lab.images import kmeans_image
@@ -67,11 +66,10 @@ from kfsm_lab.images import kmeans_image
 S3_BUCKET = settings.bucket
 S3_PIPELINE_PATH = f"s3://{S3_BUCKET}/mnist_kmeans_example"
 SAGEMAKER_ROLE_ARN = settings.role_arn
-print("role:", SAGEMAKER_ROLE_ARN)
-print("data:", S3_PIPELINE_PATH)'''
+SAGEMAKER_ROLE_ARN, S3_PIPELINE_PATH'''
 
 PIPELINE = '''\
-# Step 3: the pipeline. Edit it freely: add a step, change a parameter, wire outputs differently.
+#: pipe_1
 @dsl.pipeline(name="mnist-classification-pipeline",
               description="MNIST Classification using KMEANS in SageMaker")
 def mnist_classification(region: str = settings.region,
@@ -84,7 +82,7 @@ def mnist_classification(region: str = settings.region,
                          batch_transform_input: str = S3_PIPELINE_PATH + "/input",
                          batch_transform_output: str = S3_PIPELINE_PATH + "/output",
                          role_arn: str = SAGEMAKER_ROLE_ARN,
-                         run_id: str = "",          # every SageMaker name derives from it; empty: the run's own id
+                         run_id: str = "",          #: pipe_run_id
                          k: int = settings.k,
                          feature_dim: int = settings.feature_dim,
                          mini_batch_size: int = settings.mini_batch_size):
@@ -101,30 +99,30 @@ def mnist_classification(region: str = settings.region,
                                                    input_location=batch_transform_input,
                                                    output_location=batch_transform_output, run_id=run_id)
     for step in (training, create_model, prediction, batch_transform):
-        use_aws_secret(step)   # the workshop's .apply(use_aws_secret('aws-secret', 'AWS_ACCESS_KEY_ID', ...))'''
+        use_aws_secret(step)   #: pipe_secret'''
 
 COMPILE = '''\
-# Step 4: compile. The YAML is what you could also upload in the Kubeflow Pipelines UI.
+#: compile_1
 kfp.compiler.Compiler().compile(mnist_classification, "mnist-classification-pipeline.yaml")
-kl.CompiledPipeline("mnist-classification-pipeline.yaml")   # its tasks and what each runs after'''
+kl.CompiledPipeline("mnist-classification-pipeline.yaml")   #: compile_table'''
 
 SUBMIT = '''\
-# Step 5: an experiment and a run; kfp.Client prints the experiment and run links.
+#: submit_1
 client = kfp.Client(host=settings.kfp_host or None)
 experiment = client.create_experiment(name=settings.experiment)
-RUN_ID = settings.run_name or kl.new_run_id()   # re-use a run id to pick up what a run left (it adopts)
+RUN_ID = settings.run_name or kl.new_run_id()   #: submit_run_id
 my_run = client.create_run_from_pipeline_package("mnist-classification-pipeline.yaml",
                                                  arguments={"run_id": RUN_ID},
                                                  run_name=f"mnist-classification-{RUN_ID}",
                                                  experiment_id=experiment.experiment_id)'''
 
 WATCH = '''\
-run = kl.attach(my_run.run_id, settings)   # follows the run through the same Kubeflow Pipelines API
-kl.watch(run);                             # redraws the progress figure until the run ends; stops here if a step fails'''
+run = kl.attach(my_run.run_id, settings)   #: watch_attach
+kl.watch(run);                             #: watch_figure'''
 
 WORKSHOP_CALL = '''\
 pred = kl.predict(settings, run_id=run.run_id)
-print("The workshop's call, invoke_endpoint(ContentType='text/csv', Body=<one digit>), answers:")
+#: predict_call
 print(pred.workshop_response)
 print()
 print(pred.text())'''
@@ -133,11 +131,94 @@ FIGURES = '''\
 kl.show_figures(pred, n=n_digits)'''
 
 CLEANUP = '''\
-cleaned = kl.cleanup(settings, run_id=run.run_id) if cleanup_at_end else None
+cleaned = kl.cleanup(settings, run_id=run.run_id) if cleanup_at_end else None   #: cleanup_only_kit
 cleaned'''
 
 SUMMARY = '''\
 kl.record_summary(settings, run, pred, cleaned);'''
+
+# The code cells' comments, in each edition's language: `#: key` in a cell becomes `# <comment>`.
+COMMENTS = {
+    "en": {
+        "params": 'Parameters: papermill and `kfsm-lab run -p name=value` replace these. Empty strings mean "let the kit choose".',
+        "target": '"local": embedded local cloud (no AWS account needed); "aws": your AWS account + Kubeflow',
+        "region": "AWS region; must offer SageMaker (the k-means image is picked for it)",
+        "role_arn": "SageMaker execution role ARN; empty: setup creates/reuses eksworkshop-sagemaker-kfp-role",
+        "bucket": "S3 bucket; empty: a generated <random>-kubeflow-pipeline-data name, remembered for you",
+        "run_name": "run id that every SageMaker name derives from; empty: a new one; re-use one to adopt",
+        "kfp_host": "aws target: Kubeflow Pipelines API, e.g. http://ml-pipeline.kubeflow:8888",
+        "namespace": "aws target: Kubernetes namespace of the aws-secret secret",
+        "pace": "local target: seconds per status step: 0 is instant, 1-2 lets you watch the progress in a demo",
+        "lang": 'language of the panel, tables, reports and figures: "en" or "ja"',
+        "cleanup_at_end": "delete the endpoint, model and run outputs at the end (an idle endpoint keeps billing)",
+        "n_digits": "how many test digits to draw with their predictions",
+        "validate": "Validates every value first: a bad role ARN, bucket or region stops here with what a valid one looks like.",
+        "local_cloud": "the local cloud, and kfp.Client() pointed at its Kubeflow Pipelines API",
+        "panel": "the control panel, in JupyterLab only (a headless run never waits for a click)",
+        "setup_rerun": "safe to re-run: every step says created / already there / updated",
+        "setup_filled": "now with role_arn and bucket filled in",
+        "doctor_stop": "stop here, with the fix, if anything the pipeline needs is missing",
+        "sdk_1": "Step 1: the Kubeflow Pipelines SDK (kfp 2). On the local target kfp.Client() talks to the kit's own",
+        "sdk_2": "Kubeflow Pipelines API (KF_PIPELINES_ENDPOINT, set above); on aws to your cluster's.",
+        "comp_1": "Step 2: the SageMaker components. They ship with the kit (the workshop's URLs no longer exist) and use",
+        "comp_2": "only boto3 inside, so a pod on the cluster runs them as they are.",
+        "pipe_1": "Step 3: the pipeline. Edit it freely: add a step, change a parameter, wire outputs differently.",
+        "pipe_run_id": "every SageMaker name derives from it; empty: the run's own id",
+        "pipe_secret": "the workshop's .apply(use_aws_secret('aws-secret', 'AWS_ACCESS_KEY_ID', ...))",
+        "compile_1": "Step 4: compile. The YAML is what you could also upload in the Kubeflow Pipelines UI.",
+        "compile_table": "its tasks and what each runs after",
+        "submit_1": "Step 5: an experiment and a run; kfp.Client shows the experiment and run links.",
+        "submit_run_id": "re-use a run id to pick up what a run left (it adopts)",
+        "watch_attach": "follows the run through the same Kubeflow Pipelines API",
+        "watch_figure": "redraws the progress figure until the run ends; stops here if a step fails",
+        "predict_call": "The workshop's call, invoke_endpoint(ContentType='text/csv', Body=<one digit>), answers:",
+        "cleanup_only_kit": "only what the kit created",
+    },
+    "ja": {
+        "params": "パラメーター: papermill と `kfsm-lab run -p 名前=値` がこの値を置き換えます。空文字列は「キットに任せる」の意味です。",
+        "target": '"local": 組み込みのローカルクラウド (AWS アカウント不要)、"aws": あなたの AWS アカウントと Kubeflow',
+        "region": "AWS リージョン。SageMaker が使えること (k-means のイメージはリージョンから選びます)",
+        "role_arn": "SageMaker 実行ロールの ARN。空ならセットアップが eksworkshop-sagemaker-kfp-role を作成・再利用します",
+        "bucket": "S3 バケット。空なら <ランダム>-kubeflow-pipeline-data という名前を生成し、覚えておきます",
+        "run_name": "SageMaker の名前の元になる実行 ID。空なら新しく作ります。同じ ID で再実行すると引き継ぎます",
+        "kfp_host": "aws ターゲット: Kubeflow Pipelines API (例: http://ml-pipeline.kubeflow:8888)",
+        "namespace": "aws ターゲット: シークレット aws-secret の Kubernetes 名前空間",
+        "pace": "local ターゲット: 状態が 1 段階進むまでの秒数。0 は即時、デモでは 1-2 で進み具合が見えます",
+        "lang": 'パネル、表、レポート、図の言語: "en" または "ja"',
+        "cleanup_at_end": "最後にエンドポイント、モデル、実行の出力を削除します (使っていないエンドポイントにも課金が続きます)",
+        "n_digits": "予測と一緒に描くテスト用の数字の数",
+        "validate": "最初にすべての値を検証します。ロール ARN、バケット、リージョンが間違っていれば、正しい形を示してここで止まります。",
+        "local_cloud": "ローカルクラウドを起動し、kfp.Client() がその Kubeflow Pipelines API を使うようにします",
+        "panel": "コントロールパネル (JupyterLab のみ。ヘッドレス実行はクリックを待ちません)",
+        "setup_rerun": "何度実行しても安全: 各ステップが 作成 / 既存 / 更新 を示します",
+        "setup_filled": "role_arn と bucket が入った設定",
+        "doctor_stop": "パイプラインに必要なものが欠けていれば、直し方を示してここで止まります",
+        "sdk_1": "ステップ 1: Kubeflow Pipelines SDK (kfp 2)。local ターゲットでは kfp.Client() はキット自身の",
+        "sdk_2": "Kubeflow Pipelines API (上で設定した KF_PIPELINES_ENDPOINT) と、aws ではクラスターのものと話します。",
+        "comp_1": "ステップ 2: SageMaker コンポーネント。キットに同梱されており (ワークショップの URL はもうありません)、",
+        "comp_2": "中では boto3 だけを使うので、クラスターの Pod でもそのまま動きます。",
+        "pipe_1": "ステップ 3: パイプライン。自由に編集できます: ステップを足す、パラメーターを変える、出力のつなぎ方を変える。",
+        "pipe_run_id": "SageMaker の名前はすべてここから決まります。空なら実行自身の ID",
+        "pipe_secret": "ワークショップの .apply(use_aws_secret('aws-secret', 'AWS_ACCESS_KEY_ID', ...)) にあたります",
+        "compile_1": "ステップ 4: コンパイル。この YAML は Kubeflow Pipelines の UI にアップロードすることもできます。",
+        "compile_table": "タスクと、それぞれが何の後に動くか",
+        "submit_1": "ステップ 5: 実験と実行。kfp.Client が実験と実行のリンクを表示します。",
+        "submit_run_id": "同じ実行 ID を使えば、前の実行が残したものを引き継ぎます",
+        "watch_attach": "同じ Kubeflow Pipelines API を通して実行を追います",
+        "watch_figure": "実行が終わるまで進捗の図を描き直します。ステップが失敗すればここで止まります",
+        "predict_call": "ワークショップと同じ呼び出し invoke_endpoint(ContentType='text/csv', Body=<数字 1 つ>) の応答:",
+        "cleanup_only_kit": "キットが作ったものだけです",
+    },
+}
+
+
+def code(template: str, lang: str) -> str:
+    """A code cell in ``lang``: each ``#: key`` becomes that comment, ``{lang}`` the edition's language."""
+    import re
+
+    text = template.replace('"{lang}"', f'"{lang}"')
+    return re.sub(r"#: (\w+)", lambda m: "# " + COMMENTS[lang][m.group(1)], text)
+
 
 TEXT = {
     "en": {
@@ -252,7 +333,7 @@ def build(lang: str) -> nbformat.NotebookNode:
         if spec[0] == "md":
             cell = nbformat.v4.new_markdown_cell(TEXT[lang][spec[1]])
         else:
-            cell = nbformat.v4.new_code_cell(spec[1])
+            cell = nbformat.v4.new_code_cell(code(spec[1], lang))
             cell.metadata["tags"] = list(spec[2])
         cell["id"] = f"kfsm-{i:02d}"
         nb.cells.append(cell)

@@ -227,7 +227,6 @@ def run(pairs: tuple[str, ...], target: str | None, region: str | None, bucket: 
     for key, value in (("target", target), ("region", region), ("bucket", bucket), ("role_arn", role_arn)):
         if value:
             params[key] = value
-    params.setdefault("interactive", False)
     edition = resolve(lang)
     name = "sagemaker_pipeline" if edition == "en" else "ja/sagemaker_pipeline"
     _execute(name, params, output, not no_progress, as_json, keep_local_cloud)
@@ -270,5 +269,4 @@ def params_cmd(name: str, as_json: bool) -> None:
 def run_nb(name: str, pairs: tuple[str, ...], output: str, no_progress: bool, as_json: bool) -> None:
     """Run one bundled notebook headless with papermill."""
     params = _params(pairs)
-    params.setdefault("interactive", False)
     _execute(name, params, output, not no_progress, as_json)

@@ -170,6 +170,11 @@ class LocalKfpApp:
                           json.dumps(_error(model.CODE_INTERNAL, f"internal error: {type(exc).__name__}")).encode())
 
     def _guard(self, method: str, environ: dict[str, Any]) -> None:
+        from ..localcloud.peer import REFUSAL, environ_peer_uid, is_same_user
+
+        uid = environ_peer_uid(environ)
+        if not is_same_user(uid):  # runs, specs and logs are the user's own: no other local user reads them
+            raise ApiError(model.CODE_PERMISSION_DENIED, REFUSAL.format(own=os.getuid(), peer=uid))
         if method in ("GET", "HEAD"):
             return
         origin = environ.get("HTTP_ORIGIN")

@@ -7,10 +7,15 @@ from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from ..localcloud.peer import SameUserHandlerMixin
 from .api import LocalKfpApp
 
 
-class _QuietHandler(WSGIRequestHandler):
+class _QuietHandler(SameUserHandlerMixin, WSGIRequestHandler):
+    """Notes the peer's uid on each connection (the app refuses other local users in KFP's error shape)."""
+
+    refuse_other_users = False
+
     def log_request(self, *args: Any, **kwargs: Any) -> None:  # kfp.Client polls; no line per request
         pass
 

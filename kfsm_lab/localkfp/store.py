@@ -12,13 +12,12 @@ import logging
 import os
 import re
 import threading
-import time
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from ..state import read_json, state_dir, write_json
+from ..state import read_model, state_dir, write_json
 from .model import Experiment, RunStatus, Submission
 
 log = logging.getLogger(__name__)
@@ -41,19 +40,7 @@ def valid_task_name(value: str) -> bool:
 
 
 def _read(path: Path, model: type[M]) -> M | None:
-    data = read_json(path)
-    if data is None:
-        return None
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        aside = path.with_name(f"{path.name}.bad-{int(time.time())}")
-        try:
-            path.replace(aside)
-        except OSError:
-            aside = path
-        log.warning("set aside the damaged file %s (%s): %s", path, aside.name, exc.errors()[:1])
-        return None
+    return read_model(path, model, fix="the local Kubeflow Pipelines goes on without it")
 
 
 class RunFiles:

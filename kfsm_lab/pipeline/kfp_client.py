@@ -146,11 +146,23 @@ class RunLinks:
         return "<br>".join(items) or "<i>no links</i>"
 
 
+def _message(body: Any) -> str:
+    """The ``message`` of KFP's JSON error body (or the body itself)."""
+    import json
+
+    try:
+        return str(json.loads(body).get("message") or body)
+    except (TypeError, ValueError, AttributeError):
+        return str(body or "")
+
+
 class KfpConnection:
     """A checked kfp.Client plus the UI prefix for links."""
 
     def __init__(self, host: str | None, namespace: str = "kubeflow", token: str | None = None,
-                 cookies: str | None = None, ui_host: str | None = None, timeout: float = 10.0) -> None:
+                 cookies: str | None = None, ui_host: str | None = None, timeout: float = 10.0,
+                 local: bool = False) -> None:
+        self.local = local  # the kit's own local Kubeflow Pipelines: its hints name the kit's commands
         self.host = normalise_host(host)
         self.namespace = namespace
         self.auth = resolve_auth(token, cookies)
@@ -179,9 +191,18 @@ class KfpConnection:
                 raise KfpAuthError(f"{what}: Kubeflow Pipelines refused the request ({exc.status} {exc.reason})",
                                    "check the namespace (your profile namespace on multi-user Kubeflow) and "
                                    "the token/cookies") from None
-            raise KfpError(f"{what}: Kubeflow Pipelines answered {exc.status} {exc.reason}: {(exc.body or '')[:300]}",
-                           "see the ml-pipeline API server logs (`kubectl -n kubeflow logs deploy/ml-pipeline`)"
-                           ) from None
+            message = _message(exc.body) or exc.reason
+            if exc.status == 404:
+                from .runs import RunNotFoundError
+
+                raise RunNotFoundError(f"{what}: Kubeflow Pipelines has no such thing: {message}",
+                                       "`kfsm-lab pipeline status` lists the runs there are" + (
+                                           " (a `kfsm-lab local reset` empties the local Kubeflow Pipelines)"
+                                           if self.local else "")) from None
+            hint = ("see the local cloud's log (`kfsm-lab local status` shows its log_file)" if self.local else
+                    "see the ml-pipeline API server logs (`kubectl -n kubeflow logs deploy/ml-pipeline`)")
+            raise KfpError(f"{what}: Kubeflow Pipelines answered {exc.status} {exc.reason}: {message[:300]}",
+                           hint) from None
 
     def submit(self, package_path: str | Path, arguments: dict[str, Any], run_name: str,
                experiment_name: str) -> tuple[str, str]:

@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import KfsmError
 from ..names import check_run_id
-from ..state import read_json, state_dir, write_json
+from ..state import read_model, state_dir, write_json
 
 log = logging.getLogger(__name__)
 
@@ -77,19 +77,8 @@ def save(record: RunRecord) -> None:
 
 
 def _read(path: Path) -> RunRecord | None:
-    data = read_json(path)
-    if data is None:
-        return None
-    try:
-        return RunRecord.model_validate(data)
-    except ValidationError as exc:
-        aside = path.with_name(f"{path.name}.bad-{int(time.time())}")
-        try:
-            path.replace(aside)
-            log.warning("set aside the damaged run record %s as %s: %s", path, aside.name, exc.errors()[:1])
-        except OSError:
-            pass
-        return None
+    return read_model(path, RunRecord, "run record",
+                      "the run itself is untouched; `kfsm-lab pipeline status RUN_ID` finds it again by its id")
 
 
 def load(run_id: str) -> RunRecord | None:

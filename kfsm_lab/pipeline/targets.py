@@ -52,7 +52,8 @@ class LocalKfp(KfpTarget):
             raise KfsmError("the running local cloud serves no Kubeflow Pipelines API (an older version?)",
                             "restart it: `kfsm-lab local stop` then `kfsm-lab local start`")
         os.environ["KF_PIPELINES_ENDPOINT"] = info.kfp_endpoint  # so a plain kfp.Client() in this process finds it
-        return KfpConnection(info.kfp_endpoint, namespace="", ui_host=os.environ.get("KF_PIPELINES_UI_ENDPOINT"))
+        return KfpConnection(info.kfp_endpoint, namespace="", ui_host=os.environ.get("KF_PIPELINES_UI_ENDPOINT"),
+                             local=True)
 
     def run_log_path(self, kfp_run_id: str) -> str | None:
         from ..localkfp.store import RunFiles, kfp_dir, valid_id

@@ -29,6 +29,9 @@ def test_postbuild_installs_and_enables_everything(tmp_path):
         # The install of this test environment already built the extension from the same sources (that build is
         # what the README's install line exercises); reusing it keeps this test to the postBuild steps.
         shutil.copytree(built, src / "kfsm_lab" / "labextension")
+        static = ROOT / "kfsm_lab" / "server" / "static"  # the standalone run page, built by the same step
+        if static.is_dir():
+            shutil.copytree(static, src / "kfsm_lab" / "server" / "static")
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
     env = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": str(venv)}

@@ -54,7 +54,7 @@ def test_kfsm_lab_run_end_to_end(local_cloud, tmp_path, monkeypatch):
 
 
 def test_japanese_notebook_runs(local_cloud, tmp_path):
-    run = run_notebook("ja/sagemaker_pipeline", {"target": "local", "interactive": False}, tmp_path, progress=False)
+    run = run_notebook("ja/sagemaker_pipeline", {"target": "local"}, tmp_path, progress=False)
     assert run.ok, run.error
     assert run.summary["state"] == "succeeded"
 

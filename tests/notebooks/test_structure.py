@@ -28,11 +28,27 @@ def test_one_parameters_cell_and_python3_kernel(path):
     assert "%matplotlib inline" in "".join(c.source for c in nb.cells if c.cell_type == "code")
 
 
-def test_japanese_edition_has_the_same_code():
+def _code_only(source: str) -> str:
+    """A cell's code without its comments (which are in the edition's language) and its language default."""
+    import io
+    import tokenize
+
+    kept = [t for t in tokenize.generate_tokens(io.StringIO(source.replace("%matplotlib", "#")).readline)
+            if t.type not in (tokenize.COMMENT, tokenize.NL)]
+    text = tokenize.untokenize(kept).replace('"ja"', '"en"')
+    return "\n".join(line.rstrip() for line in text.splitlines() if line.strip())
+
+
+def test_japanese_edition_has_the_same_code_and_speaks_japanese():
     en = nbformat.read(str(ROOT / "notebooks" / "sagemaker_pipeline.ipynb"), as_version=4)
     ja = nbformat.read(str(ROOT / "notebooks" / "ja" / "sagemaker_pipeline.ipynb"), as_version=4)
-    assert [c.source for c in en.cells if c.cell_type == "code"] == \
-        [c.source for c in ja.cells if c.cell_type == "code"]
+    assert [_code_only(c.source) for c in en.cells if c.cell_type == "code"] == \
+        [_code_only(c.source) for c in ja.cells if c.cell_type == "code"]
+    params = next(c.source for c in ja.cells if "parameters" in c.metadata.get("tags", []))
+    assert 'lang = "ja"' in params
+    ja_comments = [ln for c in ja.cells if c.cell_type == "code" for ln in c.source.splitlines() if "# " in ln]
+    assert all(any("\u3040" <= ch <= "\u9fff" for ch in ln.split("# ", 1)[1]) for ln in ja_comments), \
+        "every comment of the Japanese edition is in Japanese"
     assert [c.cell_type for c in en.cells] == [c.cell_type for c in ja.cells]
     ja_text = "".join(c.source for c in ja.cells if c.cell_type == "markdown")
     assert any("\u3040" <= ch <= "\u30ff" for ch in ja_text), "the Japanese edition explains in Japanese"
@@ -57,7 +73,7 @@ def test_params_cli_lists_parameters_with_help():
     import json
 
     params = json.loads(r.stdout)
-    for name in ("target", "region", "role_arn", "bucket", "run_name", "interactive", "pace", "kfp_host",
+    for name in ("target", "region", "role_arn", "bucket", "run_name", "lang", "pace", "kfp_host",
                  "namespace", "cleanup_at_end"):
         assert name in params
         assert params[name]["help"], f"{name} has no comment saying what it means"

@@ -455,6 +455,22 @@ def test_another_local_user_is_refused_even_with_the_right_keys(local_cloud, oth
         iam.get_user(UserName=victim)
 
 
+def test_another_local_user_cannot_read_the_local_kubeflow_pipelines(local_cloud, other_user):
+    _, uid, python = other_user
+    spec = {"port": int(local_cloud.kfp_endpoint.rsplit(":", 1)[1]), "requests": [
+        {"method": "GET", "path": path, "body": "", "headers": {}}
+        for path in ("/apis/v2beta1/runs", "/apis/v2beta1/experiments", "/k8s/pod/logs?podname=x-y")]}
+    as_other = subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", python, "-c", CLIENT],
+                              input=json.dumps(spec), capture_output=True, text=True, timeout=60, cwd="/")
+    assert as_other.returncode == 0, as_other.stderr
+    answers = json.loads(as_other.stdout)
+    assert [a[0] for a in answers] == [403, 403, 403], answers
+    assert all(json.loads(a[1])["code"] == 7 and f"uid {uid}" in json.loads(a[1])["message"] for a in answers)
+    mine = json.loads(subprocess.run([python, "-c", CLIENT], input=json.dumps(spec), capture_output=True, text=True,
+                                     timeout=60).stdout)
+    assert [a[0] for a in mine[:2]] == [200, 200], mine
+
+
 # --- a bounded fuzz of the door: never a 5xx, never HTML -------------------------------------------------
 def test_fuzzed_authorization_never_breaks_the_door(local_cloud):
     rng = random.Random(18)
