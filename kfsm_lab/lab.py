@@ -243,8 +243,11 @@ def record_summary(settings: Settings, run: RunHandle | None = None, report: Pre
     return data
 
 
-def panel(settings: Settings | None = None, lang: str | None = None) -> Any:
+def panel(settings: Settings | None = None, lang: str | None = None, pipeline: Any = None) -> Any:
     """Show the control panel when a person is at the notebook; under papermill do nothing, return None.
+
+    ``pipeline`` (the notebook's ``@dsl.pipeline`` function, or its name, looked up when the button is
+    pressed) is what its Run pipeline button submits; without one it runs the kit's packaged pipeline.
 
     Every button is one of the calls above, and the panel follows what the cells do (and the other
     way round): it reads the same state folder, run records and cloud. ``lang`` None follows
@@ -252,4 +255,4 @@ def panel(settings: Settings | None = None, lang: str | None = None) -> Any:
     """
     from .widgets import show
 
-    return show(settings, lang=lang)
+    return show(settings, lang=lang, pipeline=pipeline)

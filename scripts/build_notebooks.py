@@ -36,7 +36,7 @@ settings = kl.load_settings(target=target, region=region, role_arn=role_arn or N
                             run_name=run_name or None, kfp_host=kfp_host or None, namespace=namespace, pace=pace)
 if settings.target == "local":
     kl.local_cloud(pace=settings.pace)   #: local_cloud
-kl.panel(settings, lang=lang)            #: panel'''
+kl.panel(settings, lang=lang, pipeline="mnist_classification")   #: panel'''
 
 SETUP = '''\
 report = kl.setup(settings)          #: setup_rerun
@@ -154,7 +154,7 @@ COMMENTS = {
         "n_digits": "how many test digits to draw with their predictions",
         "validate": "Validates every value first: a bad role ARN, bucket or region stops here with what a valid one looks like.",
         "local_cloud": "the local cloud, and kfp.Client() pointed at its Kubeflow Pipelines API",
-        "panel": "the control panel, in JupyterLab only (a headless run never waits for a click)",
+        "panel": "the control panel in JupyterLab (never in a headless run); Run runs the pipeline of step 3",
         "setup_rerun": "safe to re-run: every step says created / already there / updated",
         "setup_filled": "now with role_arn and bucket filled in",
         "doctor_stop": "stop here, with the fix, if anything the pipeline needs is missing",
@@ -189,7 +189,7 @@ COMMENTS = {
         "n_digits": "予測と一緒に描くテスト用の数字の数",
         "validate": "最初にすべての値を検証します。ロール ARN、バケット、リージョンが間違っていれば、正しい形を示してここで止まります。",
         "local_cloud": "ローカルクラウドを起動し、kfp.Client() がその Kubeflow Pipelines API を使うようにします",
-        "panel": "コントロールパネル (JupyterLab のみ。ヘッドレス実行はクリックを待ちません)",
+        "panel": "コントロールパネル (JupyterLab のみ。ヘッドレス実行では出ません)。Run はステップ 3 のパイプラインを実行します",
         "setup_rerun": "何度実行しても安全: 各ステップが 作成 / 既存 / 更新 を示します",
         "setup_filled": "role_arn と bucket が入った設定",
         "doctor_stop": "パイプラインに必要なものが欠けていれば、直し方を示してここで止まります",

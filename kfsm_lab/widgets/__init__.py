@@ -20,11 +20,11 @@ __all__ = ["ACTIONS", "FIELDS", "ActionUnavailable", "Controller", "ErrorInfo", 
 
 
 def panel(settings: Settings | None = None, lang: str | None = None, controller: Controller | None = None,
-          watch: bool = True) -> Panel:
+          watch: bool = True, pipeline: Any = None) -> Panel:
     """The ipywidgets panel over a :class:`Controller`; see :mod:`kfsm_lab.widgets.panel`."""
     from .panel import panel as _panel
 
-    return _panel(settings=settings, lang=lang, controller=controller, watch=watch)
+    return _panel(settings=settings, lang=lang, controller=controller, watch=watch, pipeline=pipeline)
 
 
 def interactive_kernel() -> bool:
@@ -59,14 +59,14 @@ class Shown:
         return "<kfsm_lab panel (shown above)>"
 
 
-def show(settings: Settings | None = None, lang: str | None = None) -> Shown | None:
+def show(settings: Settings | None = None, lang: str | None = None, pipeline: Any = None) -> Shown | None:
     """Display the panel when a person is at the notebook; under papermill do nothing and return None."""
     if not interactive_kernel():
         return None
     from IPython import get_ipython
     from IPython.display import display
 
-    p = panel(settings, lang=lang)
+    p = panel(settings, lang=lang, pipeline=pipeline)
     p.controller.follow_cells(get_ipython())
     display(p)
     return Shown(p)

@@ -32,11 +32,22 @@ def setup(settings: Settings) -> Outcome:
     return report, "status.setup_done", {"role_arn": done.role_arn, "bucket": done.bucket}
 
 
-def run_pipeline(settings: Settings, run_id: str | None = None) -> Outcome:
-    """Start a run and return at once: the poller follows it like a run a cell started."""
+def run_pipeline(settings: Settings, run_id: str | None = None, pipeline: Any = None) -> Outcome:
+    """Start a run — of ``pipeline`` (the notebook's own) when given, else the kit's packaged one — and
+    return at once: the poller follows it like a run a cell started.
+
+    ``pipeline`` may be the name of the notebook's pipeline function, looked up when the button is
+    pressed, so a panel shown before the pipeline cell runs whatever that cell defined last.
+    """
     from ..pipeline import start_run
 
-    handle = start_run(settings, run_id=run_id)
+    if isinstance(pipeline, str):
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        pipeline = (shell.user_ns.get(pipeline) if shell is not None else None)
+
+    handle = start_run(settings, run_id=run_id, pipeline=pipeline)
     return handle, "status.run_started", {"run_id": handle.run_id}
 
 

@@ -65,8 +65,9 @@ class Controller:
     """Holds what the user entered and runs the exercise's actions; see the module docstring."""
 
     def __init__(self, settings: Settings | None = None, lang: str | None = None,
-                 poll_interval: float | None = None) -> None:
+                 poll_interval: float | None = None, pipeline: Any = None) -> None:
         self._lang = resolve(lang, lab=True)
+        self.pipeline = pipeline  # the notebook's @dsl.pipeline function, which Run pipeline submits
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
         self.last_error: ErrorInfo | None = None
@@ -364,6 +365,8 @@ class Controller:
         settings = self.settings()
         if action == "predict":
             return lambda: actions.predict(settings, self.progress.run_id, **kwargs)
+        if action == "run_pipeline":
+            return lambda: actions.run_pipeline(settings, pipeline=self.pipeline, **kwargs)
         return lambda: getattr(actions, action)(settings, **kwargs)
 
     def start(self, action: str, **kwargs: Any) -> None:

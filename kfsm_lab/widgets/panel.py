@@ -327,12 +327,12 @@ class Panel:
 
 
 def panel(settings: Settings | None = None, lang: str | None = None, controller: Controller | None = None,
-          watch: bool = True) -> Panel:
+          watch: bool = True, pipeline: Any = None) -> Panel:
     """Build the panel for ``settings`` (default: resolved from ``KFSM_*``) in ``lang`` ("en" or "ja").
 
     ``watch`` keeps it current by re-reading the shared state every ``poll_interval`` seconds.
     """
-    ctl = controller or Controller(settings, lang=lang)
+    ctl = controller or Controller(settings, lang=lang, pipeline=pipeline)
     p = Panel(ctl)
     if watch:
         ctl.watch()

@@ -220,7 +220,8 @@ def test_notebook_parameter_values_stop_the_first_cell_with_the_hint(local_cloud
     from kfsm_lab.notebooks import run_notebook
 
     before = inventory(local_cloud)
-    result = run_notebook("sagemaker_pipeline", {"run_name": "bad name", "bucket": "Bad_Bucket"}, tmp_path / "out", progress=False)
+    result = run_notebook("sagemaker_pipeline", {"run_name": "bad name", "bucket": "Bad_Bucket"}, tmp_path / "out",
+                          progress=False)
     assert not result.ok
     assert "ValidationError" in result.error and "bucket" in result.error and "hint" in result.error
     assert inventory(local_cloud) == before
