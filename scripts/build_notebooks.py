@@ -22,6 +22,7 @@ run_name = ""             #: run_name
 kfp_host = ""             #: kfp_host
 namespace = "kubeflow"    #: namespace
 pace = 0.0                #: pace
+tune = False              #: tune
 lang = "{lang}"               #: lang
 cleanup_at_end = True     #: cleanup_at_end
 n_digits = 30             #: n_digits'''
@@ -59,8 +60,8 @@ kfp.__version__'''
 COMPONENTS = '''\
 #: comp_1
 #: comp_2
-from kfsm_lab.components import (sagemaker_batch_transform_op, sagemaker_deploy_op, sagemaker_model_op,
-                                 sagemaker_train_op, use_aws_secret)
+from kfsm_lab.components import (sagemaker_batch_transform_op, sagemaker_deploy_op, sagemaker_hpo_op,
+                                 sagemaker_model_op, sagemaker_train_op, use_aws_secret)
 from kfsm_lab.images import kmeans_image
 
 S3_BUCKET = settings.bucket
@@ -75,6 +76,7 @@ PIPELINE = '''\
 def mnist_classification(region: str = settings.region,
                          image: str = kmeans_image(settings.region),
                          dataset_path: str = S3_PIPELINE_PATH + "/data",
+                         test_dataset_path: str = S3_PIPELINE_PATH + "/test_data",
                          instance_type: str = settings.training_instance_type,
                          instance_count: int = settings.training_instance_count,
                          volume_size: int = settings.volume_size_gb,
@@ -86,11 +88,18 @@ def mnist_classification(region: str = settings.region,
                          k: int = settings.k,
                          feature_dim: int = settings.feature_dim,
                          mini_batch_size: int = settings.mini_batch_size):
+    best = {}
+    if tune:                   #: pipe_tune
+        tuning = sagemaker_hpo_op(region=region, image=image, dataset_path=dataset_path,
+                                  test_dataset_path=test_dataset_path, model_artifact_path=model_output_path,
+                                  role=role_arn, run_id=run_id, instance_type=instance_type)
+        use_aws_secret(tuning)
+        best = {"hyperparameters": tuning.outputs["best_hyperparameters"]}   #: pipe_best
     training = sagemaker_train_op(region=region, image=image, instance_type=instance_type,
                                   instance_count=instance_count, volume_size=volume_size,
                                   dataset_path=dataset_path, model_artifact_path=model_output_path,
                                   role=role_arn, run_id=run_id, k=k, feature_dim=feature_dim,
-                                  mini_batch_size=mini_batch_size)
+                                  mini_batch_size=mini_batch_size, **best)
     create_model = sagemaker_model_op(region=region, image=training.outputs["training_image"],
                                       model_artifact_url=training.outputs["model_artifact_url"],
                                       role=role_arn, run_id=run_id)
@@ -149,6 +158,7 @@ COMMENTS = {
         "kfp_host": "aws target: Kubeflow Pipelines API, e.g. http://ml-pipeline.kubeflow:8888",
         "namespace": "aws target: Kubernetes namespace of the aws-secret secret",
         "pace": "local target: seconds per status step: 0 is instant, 1-2 lets you watch the progress in a demo",
+        "tune": "True: start with the later workshop's tuning step (9 k-means trials, 2 at a time); training uses the best",
         "lang": 'language of the panel, tables, reports and figures: "en" or "ja"',
         "cleanup_at_end": "delete the endpoint, model and run outputs at the end (an idle endpoint keeps billing)",
         "n_digits": "how many test digits to draw with their predictions",
@@ -164,6 +174,8 @@ COMMENTS = {
         "comp_2": "only boto3 inside, so a pod on the cluster runs them as they are.",
         "pipe_1": "Step 3: the pipeline. Edit it freely: add a step, change a parameter, wire outputs differently.",
         "pipe_run_id": "every SageMaker name derives from it; empty: the run's own id",
+        "pipe_tune": "a Python if: the tuning step is in the graph only when tune is on",
+        "pipe_best": "the tuning job's best hyperparameters go to training",
         "pipe_secret": "the workshop's .apply(use_aws_secret('aws-secret', 'AWS_ACCESS_KEY_ID', ...))",
         "compile_1": "Step 4: compile. The YAML is what you could also upload in the Kubeflow Pipelines UI.",
         "compile_table": "its tasks and what each runs after",
@@ -184,6 +196,7 @@ COMMENTS = {
         "kfp_host": "aws ターゲット: Kubeflow Pipelines API (例: http://ml-pipeline.kubeflow:8888)",
         "namespace": "aws ターゲット: シークレット aws-secret の Kubernetes 名前空間",
         "pace": "local ターゲット: 状態が 1 段階進むまでの秒数。0 は即時、デモでは 1-2 で進み具合が見えます",
+        "tune": "True: 後のワークショップと同じチューニングステップから始めます (k-means の試行 9 回、同時に 2 つ)。学習は最良の値を使います",
         "lang": 'パネル、表、レポート、図の言語: "en" または "ja"',
         "cleanup_at_end": "最後にエンドポイント、モデル、実行の出力を削除します (使っていないエンドポイントにも課金が続きます)",
         "n_digits": "予測と一緒に描くテスト用の数字の数",
@@ -199,6 +212,8 @@ COMMENTS = {
         "comp_2": "中では boto3 だけを使うので、クラスターの Pod でもそのまま動きます。",
         "pipe_1": "ステップ 3: パイプライン。自由に編集できます: ステップを足す、パラメーターを変える、出力のつなぎ方を変える。",
         "pipe_run_id": "SageMaker の名前はすべてここから決まります。空なら実行自身の ID",
+        "pipe_tune": "Python の if です。tune が True のときだけチューニングステップがグラフに入ります",
+        "pipe_best": "チューニングジョブの最良のハイパーパラメーターを学習に渡します",
         "pipe_secret": "ワークショップの .apply(use_aws_secret('aws-secret', 'AWS_ACCESS_KEY_ID', ...)) にあたります",
         "compile_1": "ステップ 4: コンパイル。この YAML は Kubeflow Pipelines の UI にアップロードすることもできます。",
         "compile_table": "タスクと、それぞれが何の後に動くか",
@@ -253,7 +268,7 @@ As in the workshop: load the Kubeflow Pipelines SDK (step 1), load the SageMaker
 
 `mnist-classification-pipeline` has the workshop's graph: `sagemaker-training-job` → `sagemaker-create-model` → {`sagemaker-batch-transformation`, `sagemaker-deploy-model`}. Every SageMaker name derives from the run id, so a re-run adopts what exists instead of colliding. The pipeline is yours to edit: whatever you compile is what runs.""",
         "components": "The components take the workshop's inputs. `use_aws_secret` gives a step the AWS keys of the secret `aws-secret` that setup made (on the local target, the same secret in the kit's local secret store).",
-        "pipeline": "The pipeline function: its parameters are the workshop's (region, image, instance type and count, volume size, dataset path, model output path, batch input and output, role ARN) plus the run id and the k-means hyperparameters.",
+        "pipeline": "The pipeline function: its parameters are the workshop's (region, image, instance type and count, volume size, dataset path, model output path, batch input and output, role ARN) plus the run id and the k-means hyperparameters. With `tune = True` it starts as the later workshop did: a hyperparameter tuning job (Bayesian search over `mini_batch_size`, `extra_center_factor` and `init_method`, objective `test:msd`, 9 trials, 2 at a time) whose best hyperparameters train the model.",
         "submit": "## 3. Submit the run\n\n`kfp.Client()` creates the experiment and the run (step 5), and prints their links. On the aws target the run goes to your cluster's Kubeflow Pipelines; on the local target to the kit's own Kubeflow Pipelines API, which runs it against the local cloud — the same cells either way.",
         "watch": "## 4. Watch it run\n\nOne bar per step on a time axis, coloured by state, with the training job's phases and its metric.",
         "predict": """## 5. Predictions
@@ -297,7 +312,7 @@ EKS Kubeflow ワークショップの「Kubeflow Pipelines with Amazon SageMaker
 
 `mnist-classification-pipeline` はワークショップと同じグラフです: `sagemaker-training-job` → `sagemaker-create-model` → {`sagemaker-batch-transformation`, `sagemaker-deploy-model`}。SageMaker の名前はすべて実行 ID から決まるので、再実行しても衝突せず、既存のジョブを引き継ぎます。パイプラインは自由に編集できます。コンパイルしたものがそのまま実行されます。""",
         "components": "コンポーネントはワークショップと同じ入力を取ります。`use_aws_secret` は、セットアップが作ったシークレット `aws-secret` の AWS キーをステップに渡します (local ターゲットでは、キットのローカルシークレットストアにある同じシークレット)。",
-        "pipeline": "パイプライン関数です。パラメーターはワークショップと同じ (リージョン、イメージ、インスタンスタイプと数、ボリュームサイズ、データセットのパス、モデルの出力先、バッチ変換の入力と出力、ロール ARN) に、実行 ID と k-means のハイパーパラメーターを加えたものです。",
+        "pipeline": "パイプライン関数です。パラメーターはワークショップと同じ (リージョン、イメージ、インスタンスタイプと数、ボリュームサイズ、データセットのパス、モデルの出力先、バッチ変換の入力と出力、ロール ARN) に、実行 ID と k-means のハイパーパラメーターを加えたものです。`tune = True` にすると、後のワークショップと同じくハイパーパラメーターのチューニングジョブ (`mini_batch_size`、`extra_center_factor`、`init_method` のベイズ探索、目的 `test:msd`、試行 9 回、同時に 2 つ) から始まり、その最良の値でモデルを学習します。",
         "submit": "## 3. 実行の送信\n\n`kfp.Client()` が実験と実行を作り (ステップ 5)、そのリンクを表示します。aws ターゲットではクラスターの Kubeflow Pipelines に、local ターゲットではキット自身の Kubeflow Pipelines API に送信され、ローカルクラウドに対して実行されます。どちらでも同じセルです。",
         "watch": "## 4. 進行状況\n\nステップごとに時間軸上の棒を状態の色で描き、トレーニングジョブのフェーズと指標も示します。",
         "predict": """## 5. 推論

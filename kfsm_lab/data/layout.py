@@ -21,6 +21,12 @@ class S3Layout:
         return f"{self.prefix}/data"
 
     @property
+    def test_key(self) -> str:
+        """The tuning step's ``test`` channel, RecordIO-protobuf. It holds the *validation* digits: the test
+        digits that predictions are scored on stay unseen by every choice the pipeline makes."""
+        return f"{self.prefix}/test_data"
+
+    @property
     def valid_key(self) -> str:
         """Validation split as label-free CSV; the batch-transform input."""
         return f"{self.prefix}/input/valid_data.csv"
@@ -37,6 +43,10 @@ class S3Layout:
     @property
     def dataset_uri(self) -> str:
         return f"s3://{self.bucket}/{self.train_key}"
+
+    @property
+    def test_dataset_uri(self) -> str:
+        return f"s3://{self.bucket}/{self.test_key}"
 
     @property
     def batch_input_uri(self) -> str:

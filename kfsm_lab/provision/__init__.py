@@ -200,7 +200,7 @@ def plan(settings: Settings) -> SetupReport:
 
         report.add(StepResult("k8s secret", "would update", "manifest:\n" + render_manifest(settings)))
     lay = S3Layout(bucket, settings.s3_prefix)
-    for name, key in (("data: train", lay.train_key), ("data: valid", lay.valid_key)):
+    for name, key in (("data: train", lay.train_key), ("data: test", lay.test_key), ("data: valid", lay.valid_key)):
         there = exists(s3, "head_object", Bucket=bucket, Key=key) if report.steps[0].status != "would create" \
             else False
         step(name, there, f"s3://{bucket}/{key}")

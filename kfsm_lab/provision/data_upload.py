@@ -20,9 +20,11 @@ PROGRESS_OVER = 8 * 1024 * 1024  # show a bar for uploads larger than this
 
 
 def encode_splits(splits: MnistSplits) -> dict[str, tuple[bytes, str]]:
-    """Object name -> (bytes, content type): train as RecordIO-protobuf, validation as CSV."""
+    """Object name -> (bytes, content type): train as RecordIO-protobuf, validation as CSV (batch input) and
+    as RecordIO-protobuf (the tuning step's test channel)."""
     return {
         "train": (write_dense_tensor(splits.train.X, splits.train.y), "application/x-recordio-protobuf"),
+        "test": (write_dense_tensor(splits.valid.X, splits.valid.y), "application/x-recordio-protobuf"),
         "valid": ((to_csv(splits.valid.X) + "\n").encode(), "text/csv"),
     }
 
@@ -58,11 +60,11 @@ def upload_data(settings: Settings, s3: Any, bucket: str, splits: MnistSplits) -
     layout = S3Layout(bucket, settings.s3_prefix)
     results = []
     encoded = encode_splits(splits)
-    for name, key in (("train", layout.train_key), ("valid", layout.valid_key)):
+    for name, key in (("train", layout.train_key), ("test", layout.test_key), ("valid", layout.valid_key)):
         body, ctype = encoded[name]
         sha = hashlib.sha256(body).hexdigest()
         remote = _remote_sha(s3, bucket, key)
-        rows = len(splits.train) if name == "train" else len(splits.valid)
+        rows = len(splits.train) if name == "train" else len(splits.valid)  # test: the validation digits
         detail = f"s3://{bucket}/{key} ({rows} digits, {len(body) / 1e6:.1f} MB)"
         if remote == sha:
             results.append(StepResult(f"data: {name}", "already there", detail, f"s3://{bucket}/{key}"))

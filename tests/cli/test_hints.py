@@ -65,7 +65,7 @@ def test_doctor_without_a_cloud_starts_none_and_its_fix_works(cli):
     assert cli("local", "status").returncode == 0
 
 
-def test_doctor_fixes_on_a_fresh_cloud_and_after_a_restart(cli):
+def test_doctor_fixes_on_a_fresh_cloud_and_after_a_reset(cli):
     cli.works("kfsm-lab local start")
     fresh = cli("doctor")
     assert fresh.returncode == 1
@@ -76,11 +76,14 @@ def test_doctor_fixes_on_a_fresh_cloud_and_after_a_restart(cli):
     assert cli("doctor").returncode == 0, cli("doctor").stdout
 
     cli.works("kfsm-lab local stop")
-    cli.works("kfsm-lab local start")  # a new, empty cloud: the setup is gone
-    restarted = cli("doctor")
-    assert restarted.returncode == 1 and restarted.stdout.count("FAIL") == 1, restarted.stdout
-    assert "restarted" in restarted.stdout
-    for command in dict.fromkeys(cli.collect("restarted", restarted)):
+    cli.works("kfsm-lab local start")  # a restart keeps everything: the cloud's state persists
+    assert cli("doctor").returncode == 0, cli("doctor").stdout
+    cli.works("kfsm-lab local reset --yes")
+    cli.works("kfsm-lab local start")  # emptied on purpose: the setup is gone
+    emptied = cli("doctor")
+    assert emptied.returncode == 1 and emptied.stdout.count("FAIL") == 1, emptied.stdout
+    assert "reset" in emptied.stdout
+    for command in dict.fromkeys(cli.collect("reset", emptied)):
         cli.works(command)
     assert cli("doctor").returncode == 0
 

@@ -70,3 +70,18 @@ def test_invalid_role_arn_stops_in_the_first_cell(local_cloud, tmp_path):
     failed = [i for i, c in enumerate(code) if any(o.get("output_type") == "error" for o in c.get("outputs", []))]
     assert failed == [2]
     assert all(c.get("execution_count") is None for c in code[3:])
+
+
+def test_the_tuning_step_runs_in_the_notebook_and_its_best_hyperparameters_train(local_cloud, tmp_path):
+    run = run_notebook("sagemaker_pipeline", {"target": "local", "tune": True}, tmp_path, progress=False)
+    assert run.ok, run.error
+    steps = {s["name"]: s for s in run.summary["steps"]}
+    assert steps["sagemaker-hyperparameter-tuning"]["state"] == "succeeded"
+    assert run.summary["state"] == "succeeded" and len(steps) == 5
+    sm = local_cloud.client("sagemaker")
+    hpo = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=steps[
+        "sagemaker-hyperparameter-tuning"]["job_name"])
+    best = hpo["BestTrainingJob"]["TunedHyperParameters"]
+    trained = sm.describe_training_job(TrainingJobName=steps["sagemaker-training-job"]["job_name"])["HyperParameters"]
+    assert best and all(trained[k] == v for k, v in best.items()), (best, trained)
+    assert hpo["TrainingJobStatusCounters"]["Completed"] == 9

@@ -56,4 +56,4 @@ def test_bad_run_ids_are_one_line_errors(ready):
     bad = _cli(ready, "status", "bad_id!")
     assert bad.returncode == 1 and "Traceback" not in bad.stderr and "letters, digits and hyphens" in bad.stderr
     missing = _cli(ready, "status", "no-such-run")
-    assert missing.returncode == 1 and "no run 'no-such-run'" in missing.stderr and "hint:" in missing.stderr
+    assert missing.returncode == 1 and "no run 'no-such-run'" in missing.stderr and "what to do:" in missing.stderr

@@ -170,7 +170,7 @@ def test_cli_setup_all_twice_and_no_secret_in_outputs(fresh_settings):
     first = json.loads(r1.stdout)
     assert {s["status"] for s in first["steps"]} <= {"created", "already there"}
     assert r2.returncode == 0 and "created" not in r2.stdout
-    assert r2.stdout.count("already there") == 7, r2.stdout
+    assert r2.stdout.count("already there") == 8, r2.stdout
     assert dry.returncode == 0 and "would" not in dry.stdout  # everything exists: nothing would change
     assert doc.returncode == 0, doc.stdout
     assert json.loads(doc.stdout)["ok"] is True

@@ -190,7 +190,7 @@ def test_faults_from_the_command_line(local_cloud, ready):
     assert delta(before, stats(local_cloud)) == {"sagemaker.ListModels": 3}
     assert "throttle sagemaker.ListModels:" in cli("list").stdout
     bad = cli("add", "--kind", "slow")
-    assert bad.returncode == 1 and "seconds" in bad.stderr and "hint:" in bad.stderr
+    assert bad.returncode == 1 and "seconds" in bad.stderr and "what to do:" in bad.stderr
     cli("add", "--kind", "error", "--operation", "s3.*")
     cleared = cli("clear")
     assert cleared.returncode == 0 and "cleared 1" in cleared.stdout

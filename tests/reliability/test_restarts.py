@@ -79,7 +79,7 @@ def test_a_reset_cloud_is_named_with_the_fix(separate_cloud):
         report = run_doctor(settings)
         rows = {c.name: c for c in report.checks}
         assert rows["local cloud"].status == "fail" and "reset or lost" in rows["local cloud"].detail
-        assert rows["bucket and data"].status == "fail" and "reset or lost" in rows["bucket and data"].detail
+        assert rows["bucket and data"].status == "skip"  # one FAIL names the reset; what needs the cloud waits
 
         # the remedy works: setup makes everything again in the new state; then a run and predictions
         settings = setup_all(settings).settings

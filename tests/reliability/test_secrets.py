@@ -13,6 +13,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,12 @@ def test_panel_flow_leaves_no_key_in_widgets_output_or_files(local_cloud, capfd)
         assert err is None, f"{action}: {err.message} / {err.hint}"
         if action == "setup":
             keys = stored_keys(state_dir())
+        if action == "run_pipeline":  # the button starts the run and returns; predict waits for its endpoint
+            assert p.controller.handle.wait(timeout=300).state == "succeeded"
+            deadline = time.monotonic() + 30
+            while p.buttons["predict"].disabled:
+                assert time.monotonic() < deadline, "Predict never became available"
+                time.sleep(0.1)
     assert keys
     seen = local_cloud.admin("stats")["access_key_fingerprints"]
     assert any(fingerprint(k) in seen for k in keys)
