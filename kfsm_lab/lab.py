@@ -132,7 +132,7 @@ def watch(run: RunHandle, timeout: float | None = 1800, raise_on_failure: bool =
     Below the figure, the training log's newest lines are shown as text (whole lines, never cut).
     """
     from .monitor import progress_figure
-    from .monitor.figure import metric_line, progress_alt, training_log
+    from .monitor.figure import metric_line, progress_alt, training_log, trials_lines
     from .widgets.render import figure_output
 
     try:
@@ -159,7 +159,7 @@ def watch(run: RunHandle, timeout: float | None = 1800, raise_on_failure: bool =
         snap = r.to_dict()
         fig = progress_figure(snap, fig=fig, lang=lang)
         out = figure_output(fig, "progress", progress_alt(snap, lang))
-        lines = [metric_line(snap, lang), *training_log(snap)]
+        lines = [*trials_lines(snap, lang), metric_line(snap, lang), *training_log(snap)]
         log = {"text/plain": "\n".join(x for x in lines if x)}
         for key, bundle, meta in (("figure", out["data"], out["metadata"]), ("log", log, {})):
             if key not in shown:

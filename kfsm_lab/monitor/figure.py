@@ -129,6 +129,22 @@ def metric_line(snap: dict[str, Any], lang: str = "en") -> str:
     return "; ".join(t(lang, "fig.metric", name=k, value=f"{v:.4g}") for k, v in sorted(metrics.items()))
 
 
+def trials_lines(snap: dict[str, Any], lang: str = "en") -> list[str]:
+    """A tuning step's trials, one line each with its objective, the best one marked (beside the figure)."""
+    tuning = next((s for s in snap.get("steps", []) if s.get("kind") == "tuning_job"), None)
+    trials = ((tuning or {}).get("sagemaker") or {}).get("trials") or []
+    if not trials:
+        return []
+    metric = next(iter((tuning or {}).get("metrics") or {"test:msd": None}), "test:msd")
+    out = [t(lang, "fig.trials", count=len(trials), metric=metric)]
+    for trial in trials:
+        value = trial.get("objective")
+        out.append(t(lang, "fig.trial_best" if trial.get("best") else "fig.trial", name=trial.get("name"),
+                     status=trial.get("status") or "",
+                     value="—" if value is None else f"{value:.4g}"))
+    return out
+
+
 def training_log(snap: dict[str, Any], lines: int = 12) -> list[str]:
     """The newest training log lines (shown beside the figure, whole, never cut by it)."""
     train = next((s for s in snap.get("steps", []) if s["name"] == TRAIN_STEP), {})

@@ -130,7 +130,14 @@ class JobReader:
         if kind == "tuning_job":
             d = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
             best = d.get("BestTrainingJob") or {}
-            return {**base, "arn": d.get("HyperParameterTuningJobArn"),
+            listed = sm.list_training_jobs_for_hyper_parameter_tuning_job(
+                HyperParameterTuningJobName=name, MaxResults=100, SortBy="CreationTime", SortOrder="Ascending")
+            trials = [{"name": j.get("TrainingJobName"), "status": j.get("TrainingJobStatus"),
+                       "objective": (j.get("FinalHyperParameterTuningJobObjectiveMetric") or {}).get("Value"),
+                       "hyperparameters": j.get("TunedHyperParameters") or {},
+                       "best": j.get("TrainingJobName") == best.get("TrainingJobName")}
+                      for j in listed.get("TrainingJobSummaries", [])]
+            return {**base, "trials": trials, "arn": d.get("HyperParameterTuningJobArn"),
                     "status": d.get("HyperParameterTuningJobStatus"), "failure_reason": d.get("FailureReason"),
                     "created": _ts(d.get("CreationTime")), "end": _ts(d.get("HyperParameterTuningEndTime")),
                     "counters": d.get("TrainingJobStatusCounters") or {},

@@ -55,6 +55,8 @@ def task_view(step: dict[str, Any], names: list[str], now: float) -> dict[str, A
         "failure_reason": step.get("failure_reason"),
         "phases": step.get("phases") or [],
         "metrics": step.get("metrics") or {},
+        "trials": [{k: t.get(k) for k in ("name", "status", "objective", "best")}
+                   for t in (step.get("sagemaker") or {}).get("trials") or []],
         "inputs": step.get("inputs") or {},
         "outputs": step.get("outputs") or {},
         "has_own_log": bool(step.get("log_path")),

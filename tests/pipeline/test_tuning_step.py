@@ -8,6 +8,7 @@ import pytest
 
 from kfsm_lab import aws
 from kfsm_lab.data import S3Layout, load_sample, write_dense_tensor
+from kfsm_lab.monitor.figure import trials_lines
 from kfsm_lab.names import STEP_TRAIN, STEP_TUNE
 from kfsm_lab.pipeline import start_run
 
@@ -34,6 +35,11 @@ def test_tuning_step_feeds_its_best_hyperparameters_to_training(ready):
     trained = sm.describe_training_job(TrainingJobName=f"kfsm-{handle.run_id}-train")
     for key, value in best["TunedHyperParameters"].items():
         assert trained["HyperParameters"][key] == value  # the best trial's values reached training
+    trials = steps[STEP_TUNE]["sagemaker"]["trials"]  # what the run page's Metrics tab and watch() show
+    assert len(trials) == 4 and [t["name"] for t in trials if t["best"]] == [best["TrainingJobName"]]
+    assert all(t["status"] == "Completed" and isinstance(t["objective"], float) for t in trials)
+    lines = trials_lines(handle.to_dict())
+    assert len(lines) == 5 and sum("best" in line for line in lines[1:]) == 1
     log = Path(steps[STEP_TUNE]["log_path"]).read_text()
     assert f"best trial {best['TrainingJobName']}" in log and "test:msd" in log
 

@@ -1,7 +1,7 @@
 import { formatClock, formatDuration, formatTime, stateLabel, Trans } from '../i18n';
 import { el } from '../format';
 import { describeError, KfsmApiError, requestAPI, routeUrl } from '../request';
-import { IResourceDetail, ITaskView } from './types';
+import { IResourceDetail, ITaskView, ITrial } from './types';
 
 /** A two-column table of label → value rows (values may be nodes). */
 export function fieldTable(
@@ -316,9 +316,44 @@ export function renderInputsOutputs(
   return root;
 }
 
+/** A tuning step's trials: each training job's objective as a bar, the best one marked. */
+function renderTrials(trans: Trans, trials: ITrial[]): HTMLElement {
+  const box = el('div', 'kfsm-lab-trials');
+  box.appendChild(el('h3', '', trans.__('Trials (objective; lower is better)')));
+  const values = trials.map(t => Math.abs(t.objective ?? 0));
+  const max = Math.max(...values) || 1;
+  const list = el('dl', 'kfsm-lab-bars');
+  list.setAttribute('aria-label', trans.__('Trials'));
+  for (const trial of trials) {
+    const label = trial.best ? `★ ${trial.name} — ${trans.__('best')}` : trial.name;
+    list.appendChild(el('dt', 'kfsm-lab-bar-name', label));
+    const dd = el('dd', 'kfsm-lab-bar-row');
+    const bar = el('span', trial.best ? 'kfsm-lab-bar kfsm-lab-bar-best' : 'kfsm-lab-bar');
+    bar.style.width = `${Math.max(2, (Math.abs(trial.objective ?? 0) / max) * 100)}%`;
+    dd.appendChild(bar);
+    dd.appendChild(
+      el(
+        'span',
+        'kfsm-lab-bar-value',
+        trial.objective === null ? (trial.status ?? '—') : trial.objective.toPrecision(4)
+      )
+    );
+    list.appendChild(dd);
+  }
+  box.appendChild(list);
+  return box;
+}
+
 /** The Metrics tab: the training job's final metrics, as bars with their values. */
-export function renderMetrics(trans: Trans, metrics: { [name: string]: number }): HTMLElement {
+export function renderMetrics(
+  trans: Trans,
+  metrics: { [name: string]: number },
+  trials: ITrial[] = []
+): HTMLElement {
   const root = el('div', 'kfsm-lab-metrics');
+  if (trials.length) {
+    root.appendChild(renderTrials(trans, trials));
+  }
   const entries = Object.entries(metrics).sort();
   if (!entries.length) {
     root.appendChild(

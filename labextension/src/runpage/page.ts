@@ -392,7 +392,11 @@ export class RunPage extends Widget {
       ['details', trans.__('Details')],
       ['io', trans.__('Inputs/Outputs')]
     ];
-    if (task.kind === 'training_job' || Object.keys(task.metrics).length) {
+    if (
+      task.kind === 'training_job' ||
+      task.kind === 'tuning_job' ||
+      Object.keys(task.metrics).length
+    ) {
       tabs.push(['metrics', trans.__('Metrics')]);
     }
     return tabs;
@@ -553,7 +557,7 @@ export class RunPage extends Widget {
     } else {
       const key = JSON.stringify(task.metrics);
       if (panel.dataset.rendered !== `metrics:${key}`) {
-        panel.replaceChildren(renderMetrics(trans, task.metrics));
+        panel.replaceChildren(renderMetrics(trans, task.metrics, task.trials ?? []));
         panel.dataset.rendered = `metrics:${key}`;
       }
       return;

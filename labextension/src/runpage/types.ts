@@ -14,6 +14,14 @@ export interface IPhase {
   message: string | null;
 }
 
+/** One training job of a tuning step: its objective value, and whether it is the best. */
+export interface ITrial {
+  name: string;
+  status: string | null;
+  objective: number | null;
+  best: boolean;
+}
+
 export interface ITaskView {
   name: string;
   task_id: string | null;
@@ -29,6 +37,7 @@ export interface ITaskView {
   failure_reason: string | null;
   phases: IPhase[];
   metrics: { [name: string]: number };
+  trials?: ITrial[];
   inputs: { [name: string]: unknown };
   outputs: { [name: string]: unknown };
   has_own_log: boolean;
