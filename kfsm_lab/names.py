@@ -12,7 +12,7 @@ import secrets
 import time
 from dataclasses import asdict, dataclass
 
-from .components.runtime import kfsm_resource_name, kfsm_tag_keys
+from .components.runtime import kfsm_name_prefix, kfsm_resource_name, kfsm_tag_keys
 from .validation import run_name as _validate_run_name
 
 PIPELINE_NAME = "mnist-classification-pipeline"
@@ -35,6 +35,8 @@ TAG_RUN_ID = _KEYS["run_id"]
 TAG_CREATED_BY = _KEYS["created_by"]
 TAG_STEP = _KEYS["step"]
 CREATED_BY = _KEYS["created_by_value"]
+#: The start of every SageMaker name the kit makes (a filter for listings; never proof of ownership: tags are).
+RESOURCE_PREFIX = kfsm_name_prefix()
 
 
 def is_kit_tagged(tags: list[dict[str, str]] | dict[str, str] | None) -> bool:

@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 from . import aws
 from .data import split_s3_uri
 from .errors import ConfigurationError
+from .names import RESOURCE_PREFIX
 from .provision.results import CREATED_BY_KEY, CREATED_BY_VALUE, PIPELINE_USER_KEY
 
 if TYPE_CHECKING:
     from .config import Settings
 
 RUN_TAG = "kfsm-lab:run-id"
-NAME_PREFIX = "kfsm-"
 TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 TRANSFORM_LOG_GROUP = "/aws/sagemaker/TransformJobs"
 ENDPOINT_LOG_GROUP = "/aws/sagemaker/Endpoints"
@@ -137,7 +137,7 @@ class _Cleaner:
         sm = self.sm
         outputs: list[str] = []
         streams: list[tuple[str, str]] = []
-        for job in _paged(sm, "list_training_jobs", "TrainingJobSummaries", NameContains=NAME_PREFIX):
+        for job in _paged(sm, "list_training_jobs", "TrainingJobSummaries", NameContains=RESOURCE_PREFIX):
             d = self._describe(sm.describe_training_job, TrainingJobName=job["TrainingJobName"])
             if d is None or not _mine(_tags(sm, d["TrainingJobArn"]), run_id):
                 continue
@@ -148,7 +148,7 @@ class _Cleaner:
             base = d.get("OutputDataConfig", {}).get("S3OutputPath")
             if base:
                 outputs.append(f"{base.rstrip('/')}/{d['TrainingJobName']}/")
-        for job in _paged(sm, "list_transform_jobs", "TransformJobSummaries", NameContains=NAME_PREFIX):
+        for job in _paged(sm, "list_transform_jobs", "TransformJobSummaries", NameContains=RESOURCE_PREFIX):
             d = self._describe(sm.describe_transform_job, TransformJobName=job["TransformJobName"])
             if d is None or not _mine(_tags(sm, d["TransformJobArn"]), run_id):
                 continue
@@ -160,17 +160,17 @@ class _Cleaner:
             if out:
                 outputs.append(out.rstrip("/") + "/")
         endpoints = []
-        for ep in _paged(sm, "list_endpoints", "Endpoints", NameContains=NAME_PREFIX):
+        for ep in _paged(sm, "list_endpoints", "Endpoints", NameContains=RESOURCE_PREFIX):
             if _mine(_tags(sm, ep["EndpointArn"]), run_id):
                 endpoints.append(ep["EndpointName"])
                 self.act("endpoint", ep["EndpointName"], "delete",
                          lambda n=ep["EndpointName"]: sm.delete_endpoint(EndpointName=n),
                          ep.get("EndpointStatus", ""))
-        for cfg in _paged(sm, "list_endpoint_configs", "EndpointConfigs", NameContains=NAME_PREFIX):
+        for cfg in _paged(sm, "list_endpoint_configs", "EndpointConfigs", NameContains=RESOURCE_PREFIX):
             if _mine(_tags(sm, cfg["EndpointConfigArn"]), run_id):
                 self.act("endpoint config", cfg["EndpointConfigName"], "delete",
                          lambda n=cfg["EndpointConfigName"]: sm.delete_endpoint_config(EndpointConfigName=n))
-        for model in _paged(sm, "list_models", "Models", NameContains=NAME_PREFIX):
+        for model in _paged(sm, "list_models", "Models", NameContains=RESOURCE_PREFIX):
             if _mine(_tags(sm, model["ModelArn"]), run_id):
                 self.act("model", model["ModelName"], "delete",
                          lambda n=model["ModelName"]: sm.delete_model(ModelName=n))

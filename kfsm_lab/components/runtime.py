@@ -14,6 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 
+def kfsm_name_prefix() -> str:
+    """The start of every SageMaker name the kit makes (``kfsm-<run id>-<kind>``)."""
+    return "kfsm-"
+
+
 def kfsm_tag_keys() -> dict[str, str]:
     """The tag keys on everything the kit creates (and the value of ``created_by``)."""
     return {"run_id": "kfsm-lab:run-id", "created_by": "kfsm-lab:created-by", "step": "kfsm-lab:step",
@@ -32,9 +37,9 @@ def kfsm_resource_name(run_id: str, kind: str) -> str:
               "transform_job": "transform", "tuning_job": "hpo"}[kind]
     limit = 32 if kind == "tuning_job" else 63
     run_id = run_id.strip().lower() if kind == "tuning_job" else run_id.strip()
-    name = f"kfsm-{run_id}-{suffix}"
+    name = f"{kfsm_name_prefix()}{run_id}-{suffix}"
     if len(name) > limit:
-        name = f"kfsm-{hashlib.sha256(run_id.encode()).hexdigest()[:10]}-{suffix}"
+        name = f"{kfsm_name_prefix()}{hashlib.sha256(run_id.encode()).hexdigest()[:10]}-{suffix}"
     return name
 
 

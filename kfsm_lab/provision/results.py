@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from ..names import CREATED_BY as CREATED_BY_VALUE
+from ..names import TAG_CREATED_BY as CREATED_BY_KEY
+
 Status = Literal["created", "already there", "updated", "skipped", "would create", "would update"]
 
-CREATED_BY_KEY = "kfsm-lab:created-by"
-CREATED_BY_VALUE = "kfsm-lab"
 #: On the data bucket: the pipeline user (``settings.iam_user``) of the setup that made it, so clean-up
 #: finds this setup's buckets on S3 itself, not in a remembered-bucket file.
 PIPELINE_USER_KEY = "kfsm-lab:pipeline-user"

@@ -13,19 +13,13 @@ from typing import Any
 
 from .. import pricing
 from ..aws import error_code, translate
+from ..names import CREATED_BY, RESOURCE_PREFIX, TAG_CREATED_BY, is_kit_tagged
 from .errors import ForbiddenError, NotFoundError
 
-TAG_KEY = "kfsm-lab:created-by"
-TAG_VALUE = "kfsm-lab"
-NAME_PREFIX = "kfsm-"
 #: Endpoints without the name prefix whose tags are checked, at most (one ListTags call each).
 MAX_TAG_LOOKUPS = 100
 #: Statuses of endpoints that no longer run instances (not counted as live).
 NOT_BILLING = ("Deleting", "Failed")
-
-
-def _is_kit_tags(tags: list[dict[str, str]]) -> bool:
-    return any(t.get("Key") == TAG_KEY and t.get("Value") == TAG_VALUE for t in tags)
 
 
 def _tags(sm: Any, arn: str) -> list[dict[str, str]]:
@@ -91,7 +85,7 @@ def is_kit_endpoint(sm: Any, name: str, arn: str | None = None) -> bool:
     """True when ``name`` carries the kit's tag (the tag the kit's deploy step puts on it)."""
     if arn is None:
         arn = sm.describe_endpoint(EndpointName=name)["EndpointArn"]
-    return _is_kit_tags(_tags(sm, arn))
+    return is_kit_tagged(_tags(sm, arn))
 
 
 def list_kit_endpoints(sm: Any, region: str, target: str) -> dict[str, Any]:
@@ -104,11 +98,11 @@ def list_kit_endpoints(sm: Any, region: str, target: str) -> dict[str, Any]:
         ours: list[dict[str, Any]] = []
         lookups = 0
         # kit-named endpoints first, so the tag lookups (one call each) are spent where the kit's are
-        summaries.sort(key=lambda s: not s["EndpointName"].startswith(NAME_PREFIX))
+        summaries.sort(key=lambda s: not s["EndpointName"].startswith(RESOURCE_PREFIX))
         for s in summaries:
             if lookups < MAX_TAG_LOOKUPS:
                 lookups += 1
-                if _is_kit_tags(_tags(sm, s["EndpointArn"])):
+                if is_kit_tagged(_tags(sm, s["EndpointArn"])):
                     ours.append(s)
         described = [d for d in (_describe(sm, s, region, now) for s in ours) if d is not None]
     except Exception as exc:
@@ -140,9 +134,9 @@ def delete_kit_endpoint(sm: Any, name: str) -> dict[str, Any]:
                                     "refresh the list: it may have been deleted already") from None
             raise
         if not is_kit_endpoint(sm, name, ep.get("EndpointArn")):
-            raise ForbiddenError(f"endpoint {name!r} does not carry the kit's tag {TAG_KEY}={TAG_VALUE}, so it was "
-                                 "not made by kfsm_lab and is not deleted here (a name starting with "
-                                 f"{NAME_PREFIX!r} is not enough)",
+            raise ForbiddenError(f"endpoint {name!r} does not carry the kit's tag {TAG_CREATED_BY}={CREATED_BY}, "
+                                 "so it was not made by kfsm_lab and is not deleted here (a name starting with "
+                                 f"{RESOURCE_PREFIX!r} is not enough)",
                                  "delete it in the SageMaker console or with "
                                  f"`aws sagemaker delete-endpoint --endpoint-name {name}`")
         config_name = ep.get("EndpointConfigName")

@@ -48,12 +48,18 @@ class RunBase(KfsmHandler):
             self.reply_error(err)
             return None
 
-    def task_of(self, view: dict[str, Any], task: str) -> dict[str, Any] | None:
-        found = next((t for t in view["tasks"] if t["name"] == task), None)
+    async def task_view(self, run_id: str, task: str) -> tuple[RunWatch, dict[str, Any], dict[str, Any]] | None:
+        """The run's watch, its view and one of its tasks; None after answering the error (no run, no task)."""
+        found = await self.view(run_id)
         if found is None:
+            return None
+        watch, view = found
+        t = next((t for t in view["tasks"] if t["name"] == task), None)
+        if t is None:
             names = ", ".join(t["name"] for t in view["tasks"]) or "none"
             self.reply_error(NotFoundError(f"run {view['run_id']} has no task {task!r}", f"its tasks: {names}"))
-        return found
+            return None
+        return watch, view, t
 
 
 class RunHandler(RunBase):
@@ -102,13 +108,10 @@ class RunEventsHandler(RunBase):
 class TaskLogHandler(RunBase):
     @tornado.web.authenticated
     async def get(self, run_id: str, task: str) -> None:
-        found = await self.view(run_id)
+        found = await self.task_view(run_id, task)
         if found is None:
             return
-        watch, view = found
-        t = self.task_of(view, task)
-        if t is None:
-            return
+        watch, _view, t = found
         source = self.get_query_argument("source", "task")
         try:
             if source == "sagemaker":
@@ -181,13 +184,10 @@ class TaskLogHandler(RunBase):
 class TaskResourceHandler(RunBase):
     @tornado.web.authenticated
     async def get(self, run_id: str, task: str) -> None:
-        found = await self.view(run_id)
+        found = await self.task_view(run_id, task)
         if found is None:
             return
-        watch, view = found
-        t = self.task_of(view, task)
-        if t is None:
-            return
+        watch, view, t = found
         resource = t.get("resource") or {}
         cache: dict[tuple[str, str], tuple[float, dict[str, Any]]] = self.kfsm.setdefault("resource_cache", {})
         key = (view["run_id"], task)

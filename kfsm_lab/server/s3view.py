@@ -12,12 +12,12 @@ from typing import Any
 
 from ..aws import error_code, translate
 from ..errors import ValidationError
+from ..names import is_kit_tagged
 from .errors import ForbiddenError, NotFoundError
 
 PREVIEW_BYTES = 64 * 1024
 DOWNLOAD_LIMIT = 64 * 1024 * 1024
 STREAM_CHUNK = 256 * 1024
-TAG_KEY, TAG_VALUE = "kfsm-lab:created-by", "kfsm-lab"
 _URI = re.compile(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(.+)$")
 _TEXT_TYPES = ("text/", "application/json", "application/x-ndjson", "application/csv")
 
@@ -43,7 +43,7 @@ def check_kit_bucket(s3: Any, bucket: str, configured: str | None) -> None:
         if code != "NoSuchTagSet":
             raise translate(exc, f"reading the tags of bucket {bucket}") from exc
         tags = []
-    if not any(t.get("Key") == TAG_KEY and t.get("Value") == TAG_VALUE for t in tags):
+    if not is_kit_tagged(tags):
         raise ForbiddenError(f"bucket {bucket} was not made by kfsm_lab, so its objects are not shown here",
                              "open it with the AWS CLI (`aws s3 ls s3://" + bucket + "`)")
 

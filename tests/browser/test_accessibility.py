@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from server.endpoint_factory import clients, make_endpoint, unique
+from server.endpoint_factory import KIT_TAG, clients, make_endpoint, unique
 from server.runs_fixtures import RUNS_REGION, finished_run, ready_settings
 
 from kfsm_lab.names import STEP_TRAIN, STEPS
@@ -55,7 +55,7 @@ def endpoint(lab_server: dict[str, Any], local_cloud: Any) -> Iterator[tuple[Any
     """A kit endpoint in the lab's region for the cost guard to show; deleted afterwards."""
     cloud = clients(local_cloud.endpoint_url, local_cloud.access_key_id, local_cloud.secret_access_key,
                     lab_server["region"])
-    made = make_endpoint(cloud, unique("kfsm-a11y"))
+    made = make_endpoint(cloud, unique("kfsm-a11y"), tags=[KIT_TAG])
     try:
         yield cloud, made["endpoint"]
     finally:
@@ -105,7 +105,7 @@ def test_japanese_lab_shows_no_english_in_the_extension(lab: LabPage, done: Any,
             *done.parameters, *(k for s in done.steps for k in (s.get("outputs") or {})),
             *(k for s in done.steps for k in (s.get("inputs") or {}))} - {""}
     guard = lab.status_item(".kfsm-lab-costguard")
-    expect(guard).to_contain_text("稼働中", timeout=20_000)
+    expect(guard).to_contain_text(re.compile(r"稼働中.*[1-9]\d* 個"), timeout=20_000)  # the endpoint, counted
     lab.side_tab("kfsm-lab-runs").click()
     item = lab.page.locator(f".kfsm-lab-run[data-run-id='{done.run_id}']")
     expect(item).to_contain_text("成功", timeout=20_000)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from server.endpoint_factory import Clients, clients, config_exists, live_kit_endpoints, make_endpoint, unique
+from server.endpoint_factory import KIT_TAG, Clients, clients, config_exists, live_kit_endpoints, make_endpoint, unique
 
 from .conftest import requires_chromium
 from .labpage import LabPage
@@ -29,7 +29,7 @@ def cloud(local_cloud: Any, lab_server: dict[str, Any]) -> Clients:
 @pytest.fixture
 def ui_endpoint(cloud: Clients) -> dict[str, str]:
     """A kit endpoint that exists before the page loads."""
-    return make_endpoint(cloud, unique("kfsm-ui"))
+    return make_endpoint(cloud, unique("kfsm-ui"), tags=[KIT_TAG])
 
 
 def test_status_bar_counts_and_panel_deletes(ui_endpoint: dict[str, str], cloud: Clients, lab: LabPage):

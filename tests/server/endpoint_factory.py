@@ -15,10 +15,11 @@ from typing import Any
 import boto3
 
 from kfsm_lab.images import kmeans_image
+from kfsm_lab.names import CREATED_BY, TAG_CREATED_BY
 
 ROLE_NAME = "kfsm-lab-test-sagemaker-role"
 BUCKET_PREFIX = "kfsm-lab-endpoint-tests"
-KIT_TAG = {"Key": "kfsm-lab:created-by", "Value": "kfsm-lab"}
+KIT_TAG = {"Key": TAG_CREATED_BY, "Value": CREATED_BY}
 ENDPOINT_TYPE = "ml.t2.medium"
 FAST = {"Delay": 1, "MaxAttempts": 120}
 
@@ -107,14 +108,14 @@ def make_endpoint(c: Clients, name: str, tags: list[dict[str, str]] | None = Non
 
 
 def live_kit_endpoints(c: Clients) -> set[str]:
-    """The oracle for the cost guard: kit endpoints (prefix or tag) that are not going away."""
+    """The oracle for the cost guard: kit-tagged endpoints (a name is not proof) that are not going away."""
     names = set()
     for page in c.sagemaker.get_paginator("list_endpoints").paginate():
         for ep in page["Endpoints"]:
             if ep["EndpointStatus"] in ("Deleting", "Failed"):
                 continue
             tags = c.sagemaker.list_tags(ResourceArn=ep["EndpointArn"]).get("Tags", [])
-            if ep["EndpointName"].startswith("kfsm-") or KIT_TAG in tags:
+            if KIT_TAG in tags:
                 names.add(ep["EndpointName"])
     return names
 

@@ -162,15 +162,21 @@ class SageMakerBackend:
         with self.lock:
             return listing(self.training_jobs, req, "TrainingJobSummaries", TrainingJob.summary)
 
+    @staticmethod
+    def _stopping(job: Any, kind: str) -> Any:
+        """Move an InProgress job to Stopping and signal its worker (the service refuses any other status)."""
+        if job.status != "InProgress":
+            raise errors.ValidationException(f"The request was rejected because the {kind} job is in status "
+                                             f"{job.status}.")
+        job.status = "Stopping"
+        job.modified = now()
+        job.stop_requested.set()
+        return job
+
     def stop_training_job(self, name: str) -> None:
         with self.lock:
-            job = self.training_jobs.get(name)
-            if job.status != "InProgress":
-                raise errors.ValidationException(f"The request was rejected because the training job is in status "
-                                                 f"{job.status}.")
-            job.status = "Stopping"
+            job = self._stopping(self.training_jobs.get(name), "training")
             job.set_secondary("Stopping", "Stopping the training job")
-            job.stop_requested.set()
 
     # --- models ----------------------------------------------------------------------------------
     def create_model(self, req: dict[str, Any]) -> Model:
@@ -303,13 +309,7 @@ class SageMakerBackend:
 
     def stop_transform_job(self, name: str) -> None:
         with self.lock:
-            job = self.transform_jobs.get(name)
-            if job.status != "InProgress":
-                raise errors.ValidationException(f"The request was rejected because the transform job is in status "
-                                                 f"{job.status}.")
-            job.status = "Stopping"
-            job.modified = now()
-            job.stop_requested.set()
+            self._stopping(self.transform_jobs.get(name), "transform")
 
     # --- hyperparameter tuning jobs --------------------------------------------------------------
     def create_tuning_job(self, req: dict[str, Any]) -> TuningJob:
@@ -337,13 +337,7 @@ class SageMakerBackend:
 
     def stop_tuning_job(self, name: str) -> None:
         with self.lock:
-            job = self.tuning_jobs.get(name)
-            if job.status != "InProgress":
-                raise errors.ValidationException(f"The request was rejected because the tuning job is in status "
-                                                 f"{job.status}.")
-            job.status = "Stopping"
-            job.modified = now()
-            job.stop_requested.set()
+            self._stopping(self.tuning_jobs.get(name), "tuning")
 
     def list_trials(self, req: dict[str, Any]) -> dict[str, Any]:
         """ListTrainingJobsForHyperParameterTuningJob."""
