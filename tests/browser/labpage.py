@@ -15,7 +15,7 @@ from playwright.sync_api import Locator, Page, expect
 
 LAB_TIMEOUT_MS = 90_000
 KERNEL_TIMEOUT_MS = 60_000
-IDLE = re.compile(r"\|\s*Idle")
+IDLE = re.compile(r"\|\s*(Idle|アイドル)")  # the Lab in English or Japanese
 RAN = re.compile(r"\[\d+\]")
 
 
@@ -89,7 +89,8 @@ class LabPage:
         self.wait_kernel_idle()
         code_cells = self.page.locator(".jp-NotebookPanel:visible .jp-CodeCell")
         total = code_cells.count()
-        self.run_command("Run All Cells")
+        japanese = self.page.locator(".jp-StatusBar-Widget", has_text="アイドル").count() > 0
+        self.run_command("すべてのセルを実行" if japanese else "Run All Cells")  # the palette speaks the Lab's language
         done = code_cells.locator(".jp-InputPrompt", has_text=RAN)
         errors = code_cells.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr'], "
                                     ".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']")
