@@ -164,11 +164,13 @@ def _serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
-    server.start()  # serves, then gives SageMaker its saved state and starts saving
     from ..localkfp.server import LocalKfpServer
 
+    # The KFP API first: once the cloud answers health, every way of finding it also finds the KFP API.
     kfp = LocalKfpServer(server.endpoint_url, args.region, host=host).start()  # one lifecycle with the cloud
     server.kfp = kfp
+    server.app.kfp_endpoint = kfp.endpoint_url
+    server.start()  # serves, then gives SageMaker its saved state and starts saving
     record = {"pid": os.getpid(), "host": server.host, "port": server.port, "endpoint_url": server.endpoint_url,
               "kfp_endpoint": kfp.endpoint_url,
               "region": args.region, "pace": args.pace, "started_at": time.time(),

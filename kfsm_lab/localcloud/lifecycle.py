@@ -209,10 +209,11 @@ def _keys():
 
 def _info(data: CloudState, health: dict, keys: Any) -> LocalCloudInfo:
     return LocalCloudInfo(endpoint_url=data.endpoint_url, host=data.host, port=data.port, pid=data.pid,
-                          region=data.region, pace=float(health.get("pace", data.pace)),
+                          region=str(health.get("region") or data.region), pace=float(health.get("pace", data.pace)),
                           started_at=data.started_at, state_file=str(state_file()),
                           log_file=data.log_file or str(log_file()), instance_id=str(health.get("instance_id", "")),
-                          state_id=str(health.get("state_id", "")), kfp_endpoint=data.kfp_endpoint,
+                          state_id=str(health.get("state_id", "")),
+                          kfp_endpoint=str(health.get("kfp_endpoint") or data.kfp_endpoint),
                           access_key_id=keys.access_key_id, secret_access_key=keys.secret_access_key,
                           admin_token=keys.admin_token)
 
@@ -330,7 +331,8 @@ def status() -> LocalCloudInfo | None:
         info = _answering(found, keys)
         if info is not None:
             with contextlib.suppress(OSError):
-                write_json(state_file(), found, private=True, what="the local cloud state file")
+                healed = found.model_copy(update={"kfp_endpoint": info.kfp_endpoint, "region": info.region})
+                write_json(state_file(), healed, private=True, what="the local cloud state file")
             return info
     return None
 

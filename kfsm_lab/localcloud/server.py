@@ -171,6 +171,7 @@ class LocalCloudApp:
         self.started = time.time()
         self.last_request = time.time()  # the last client request (not the emulation's own): idle shutdown
         self.instance_id = uuid.uuid4().hex  # this process; ``state_id`` (persistence) outlives it
+        self.kfp_endpoint = ""  # the local Kubeflow Pipelines API beside it (set before it serves)
         self.faults = faults  # the same table the SageMaker service was built with
 
     @property
@@ -285,7 +286,7 @@ class LocalCloudApp:
                 "region": self.region, "account": ACCOUNT_ID, "uptime": time.time() - self.started,
                 "started_at": self.started, "instance_id": self.instance_id, "state_id": self.state_id,
                 "idle_seconds": time.time() - self.last_request,
-                "persistent": self.persistence is not None}
+                "persistent": self.persistence is not None, "kfp_endpoint": self.kfp_endpoint}
 
     def _admin(self, method: str, path: str, environ: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
         route = path[len(ADMIN_PREFIX):]
