@@ -9,9 +9,15 @@ import kfsm_lab
 
 
 def test_public_names_are_not_shadowed_by_submodules():
-    # Importing a submodule sets an attribute of that name on the package: none may share a public name.
-    submodules = {m.name for m in pkgutil.iter_modules(kfsm_lab.__path__)}
-    assert not submodules & set(kfsm_lab.__all__)
+    # Importing a submodule sets an attribute of that name on its package (the package's own lazy imports
+    # included): in no package may a submodule share a public name.
+    clashes = {}
+    packages = [m.name for m in pkgutil.walk_packages(kfsm_lab.__path__, "kfsm_lab.") if m.ispkg]
+    for pkg in [kfsm_lab, *map(importlib.import_module, packages)]:
+        submodules = {m.name for m in pkgutil.iter_modules(pkg.__path__)}
+        if shared := submodules & set(getattr(pkg, "__all__", ())):
+            clashes[pkg.__name__] = sorted(shared)
+    assert not clashes
 
 
 def test_public_names_resolve_after_every_submodule_is_imported():

@@ -13,7 +13,7 @@ from .controller import ACTIONS, FIELDS, ActionUnavailable, Controller, ErrorInf
 
 if TYPE_CHECKING:
     from ..config import Settings
-    from .panel import Panel
+    from .view import Panel
 
 __all__ = ["ACTIONS", "FIELDS", "ActionUnavailable", "Controller", "ErrorInfo", "Event", "Panel", "Shown",
            "interactive_kernel", "panel", "show"]
@@ -21,8 +21,8 @@ __all__ = ["ACTIONS", "FIELDS", "ActionUnavailable", "Controller", "ErrorInfo", 
 
 def panel(settings: Settings | None = None, lang: str | None = None, controller: Controller | None = None,
           watch: bool = True, pipeline: Any = None) -> Panel:
-    """The ipywidgets panel over a :class:`Controller`; see :mod:`kfsm_lab.widgets.panel`."""
-    from .panel import panel as _panel
+    """The ipywidgets panel over a :class:`Controller`; see :mod:`kfsm_lab.widgets.view`."""
+    from .view import panel as _panel
 
     return _panel(settings=settings, lang=lang, controller=controller, watch=watch, pipeline=pipeline)
 
@@ -74,7 +74,7 @@ def show(settings: Settings | None = None, lang: str | None = None, pipeline: An
 
 def __getattr__(name: str) -> Any:
     if name == "Panel":
-        from .panel import Panel
+        from .view import Panel
 
         return Panel
     raise AttributeError(f"module 'kfsm_lab.widgets' has no attribute {name!r}")

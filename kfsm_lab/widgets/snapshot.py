@@ -153,7 +153,8 @@ class SnapshotReader:
 
             try:
                 handle = attach(run_id)
-            except Exception:  # noqa: BLE001 - a record being written or removed: try next time
+            except Exception as exc:  # noqa: BLE001 - a record being written or removed: try next time
+                self.error = f"run {run_id}: {exc}"
                 return None
             self._handles = {run_id: handle, **dict(list(self._handles.items())[:4])}
         return handle

@@ -206,6 +206,7 @@ def _faults(local_cloud, method: str, body: dict | None = None) -> dict:
 def test_throttled_describes_are_retried_and_a_lost_transform_fails_the_run(ready, local_cloud):
     from kfsm_lab.names import STEP_TRANSFORM, new_run_id
 
+    before = dict(_faults(local_cloud, "GET")["injected"])  # the session's cloud: other tests injected too
     try:
         _faults(local_cloud, "POST", {"operation": "sagemaker.DescribeTrainingJob", "kind": "throttle", "count": 3})
         _faults(local_cloud, "POST", {"operation": "sagemaker.DescribeModel", "kind": "error", "status": 503,
@@ -214,7 +215,8 @@ def test_throttled_describes_are_retried_and_a_lost_transform_fails_the_run(read
         _faults(local_cloud, "POST", {"kind": "fail_job", "job": f"kfsm-{run_id}-transform", "after_seconds": 0,
                                       "reason": "AlgorithmError: the instance was lost midway"})
         handle = start_run(ready, run_id=run_id).wait(timeout=180)
-        injected = _faults(local_cloud, "GET")["injected"]
+        after = _faults(local_cloud, "GET")["injected"]
+        injected = {k: v - before.get(k, 0) for k, v in after.items()}
         assert injected.get("throttle sagemaker.DescribeTrainingJob") == 3
         assert injected.get("error sagemaker.DescribeModel") == 2
         assert injected.get(f"fail_job kfsm-{run_id}-transform") == 1

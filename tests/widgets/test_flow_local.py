@@ -196,7 +196,8 @@ def test_stop_run_cancels_the_pipeline(fresh_settings, make):
     c = p.controller
     click_and_wait(p, "setup")
     click_and_wait(p, "run_pipeline")
-    assert until(lambda: "cancel" in enabled(p), 60), ("no running run to stop", c.progress.run, c.last_error)
+    assert until(lambda: "cancel" in enabled(p), 60), ("no running run to stop", c.progress.run, c.last_error,
+                                                      c._reader.error)
     assert p.buttons["cancel"].button_style == "danger"
     p.buttons["cancel"].click()
     assert until(lambda: c.progress.run_state == "canceled", 120), (c.progress.run_state, c.last_error)
