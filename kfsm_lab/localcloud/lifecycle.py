@@ -23,7 +23,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -428,8 +427,6 @@ def _spawn(pace: float, region: str, timeout: float) -> LocalCloudInfo:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
                                 start_new_session=True, close_fds=True)
     _children[proc.pid] = proc
-    prefetch = threading.Thread(target=_prefetch, daemon=True, name="kfsm-prefetch")
-    prefetch.start()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -444,30 +441,10 @@ def _spawn(pace: float, region: str, timeout: float) -> LocalCloudInfo:
         if data is not None and data.pid == proc.pid:
             health = _health(data.endpoint_url, keys.admin_token, timeout=1.0)
             if health is not None and health.get("pid") == proc.pid:
-                prefetch.join(max(0.0, min(5.0, deadline - time.monotonic())))
                 return _info(data, health, keys)
         time.sleep(0.05)
     _terminate(proc.pid, 2.0)
     raise KfsmError(f"the local cloud did not answer within {timeout:.0f} s", f"see its log: {log_path}")
-
-
-#: The botocore API models the kit's clients load right after a start (setup, a run's steps, predictions).
-PREFETCH_SERVICES = ("iam", "s3", "sagemaker", "logs", "sagemaker-runtime")
-
-
-def _prefetch() -> None:
-    """While the new cloud starts (~1 s of waiting here), load what this process loads next anyway: the
-    botocore API models of its clients (into the process's shared loader) and the Kubeflow Pipelines
-    client. Joined before :func:`_spawn` returns, so no import runs beside the caller's own."""
-    try:
-        from ..aws import botocore_session
-
-        core = botocore_session()
-        for service in PREFETCH_SERVICES:
-            core.get_service_model(service)
-        import kfp.client  # noqa: F401 - ~0.5 s of imports (kubernetes, kfp_server_api) a run's submit needs
-    except Exception:  # noqa: BLE001, S110 - only a head start: whatever fails here is loaded (and reported) later
-        pass
 
 
 def _tail(path: Path, lines: int = 15) -> str:
