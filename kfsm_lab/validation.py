@@ -145,9 +145,9 @@ def _bucket_name(value: object, field: str) -> str:
 @lru_cache(maxsize=1)
 def sagemaker_regions() -> frozenset[str]:
     """Regions botocore knows SageMaker in, across the public, China and GovCloud partitions."""
-    import botocore.session
+    from .aws import botocore_session
 
-    s = botocore.session.get_session()
+    s = botocore_session()
     regions: set[str] = set()
     for partition in ("aws", "aws-cn", "aws-us-gov"):
         regions.update(s.get_available_regions("sagemaker", partition))

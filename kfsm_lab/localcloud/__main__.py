@@ -185,7 +185,7 @@ def _serve(args: argparse.Namespace) -> int:
          + (f", state {', '.join(f'{k} {v}' for k, v in loaded.items())}" if loaded else "") + ")")
     from .warmup import start as warm_up
 
-    warm_up(server.endpoint_url, keys)  # read-only, uncounted requests that load moto's S3/IAM paths early
+    warm_up(server.app.sagemaker.gateway, args.region)  # read-only, uncounted: loads moto's paths early
     if folder is not None:
         threading.Thread(target=_watch_idle, args=(server, folder, done, _idle_seconds(), state, record),
                          daemon=True, name="kfsm-localcloud-idle").start()

@@ -33,10 +33,11 @@ class Gateway:
         key = (service, region)
         with self._lock:
             if key not in self._clients:
-                import boto3
                 from botocore.config import Config
 
-                c = boto3.session.Session().client(
+                from ..aws import boto3_session
+
+                c = boto3_session().client(
                     service, region_name=region, endpoint_url=self.endpoint_url,
                     aws_access_key_id=self._keys.access_key_id,
                     aws_secret_access_key=self._keys.secret_access_key,

@@ -139,12 +139,11 @@ class LocalCloudInfo:
 
 def local_session(access_key_id: str, secret_access_key: str, region: str):
     """A boto3 Session with these keys that ignores ``AWS_PROFILE`` and the user's config files."""
-    import boto3
-    import botocore.session
+    from ..aws import boto3_session, botocore_session
 
     # "profile" read from nowhere (not AWS_PROFILE): the user's profiles belong to the aws target
-    core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
-    return boto3.Session(aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key,
+    core = botocore_session({"profile": (None, None, None, None)})
+    return boto3_session(aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key,
                          region_name=region, botocore_session=core)
 
 

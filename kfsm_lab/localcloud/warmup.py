@@ -1,11 +1,14 @@
-"""Warm moto's lazily loaded S3 and IAM paths right after the local cloud starts.
+"""Warm moto's lazily loaded S3, IAM, STS and Logs paths right after the local cloud starts.
 
 moto loads a service's models, responses and templates on its first request: on a 2-core machine
-the first S3 calls of ``setup`` took 1-3 s between them, the largest single item of a cold setup.
-A background thread makes a few read-only requests instead, while the client is still busy
-importing boto3 and loading the sample. They go through the emulation's own gateway, so they
-are not counted in ``/_kfsm/stats`` and change no state (the bucket and role asked about are
-names no one can create: the prefix is reserved for this).
+the first S3 calls of ``setup`` took 1-3 s between them, the largest single item of a cold setup,
+and the first CloudWatch Logs call of a training job 0.25 s. A background thread makes a few
+read-only requests instead, while the client is still busy importing boto3 and loading the sample.
+They go through the emulation's own gateway — the very clients its SageMaker will use later, so
+those are made here too, not during the first CreateTrainingJob — are not counted in
+``/_kfsm/stats`` and change no state (the bucket, role and log group asked about are names no
+one can create: the prefix is reserved for this). Last, the SageMaker API model its request
+validation reads is loaded.
 """
 
 from __future__ import annotations
@@ -16,16 +19,16 @@ from typing import Any
 PROBE_NAME = "kfsm-warmup-probe-never-created"
 
 
-def _probe(endpoint_url: str, keys: Any) -> None:
-    from .constants import DEFAULT_REGION
-    from .gateway import Gateway
+def _probe(gw: Any, region: str) -> None:
+    from .sagemaker.validation import _model
 
-    gw = Gateway(endpoint_url, keys)
     calls = (
-        lambda: gw.client("s3", DEFAULT_REGION).list_buckets(),
-        lambda: gw.client("s3", DEFAULT_REGION).head_bucket(Bucket=PROBE_NAME),
+        lambda: gw.client("s3", region).list_buckets(),
+        lambda: gw.client("s3", region).head_bucket(Bucket=PROBE_NAME),
         lambda: gw.client("iam").get_role(RoleName=PROBE_NAME),
         lambda: gw.client("sts").get_caller_identity(),
+        lambda: gw.client("logs", region).describe_log_groups(logGroupNamePrefix=PROBE_NAME, limit=1),
+        _model,
     )
     for call in calls:
         try:
@@ -34,8 +37,9 @@ def _probe(endpoint_url: str, keys: Any) -> None:
             continue
 
 
-def start(endpoint_url: str, keys: Any) -> threading.Thread:
-    """Run the probes on a daemon thread (signed with the cloud's root ``keys``); returns it (joined only by tests)."""
-    thread = threading.Thread(target=_probe, args=(endpoint_url, keys), daemon=True, name="kfsm-warmup")
+def start(gateway: Any, region: str) -> threading.Thread:
+    """Run the probes through ``gateway`` (the SageMaker emulation's own, signed with the cloud's root keys)
+    for ``region`` on a daemon thread; returns it (joined only by tests)."""
+    thread = threading.Thread(target=_probe, args=(gateway, region), daemon=True, name="kfsm-warmup")
     thread.start()
     return thread

@@ -396,8 +396,8 @@ def start_run(settings: Settings, run_id: str | None = None, *, pipeline: Any = 
 def _spec_of(package: Path) -> dict[str, Any]:
     import yaml
 
-    with open(package) as f:
-        return next(iter(yaml.safe_load_all(f)))
+    with open(package) as f:  # libyaml's parser when there is one: ~10× the pure-Python one's speed
+        return next(iter(yaml.load_all(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))))
 
 
 def attach(run_id: str, settings: Settings | None = None, *, kfp_token: str | None = None,

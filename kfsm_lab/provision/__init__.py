@@ -10,6 +10,7 @@ one key, one role, one bucket.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import contextlib
 import threading
 from collections.abc import Callable, Iterator
@@ -22,7 +23,7 @@ from . import iam as iam_steps
 from . import secret_store
 from .bucket import configured_bucket, ensure_bucket, find_kit_bucket, resolve_bucket
 from .calls import call, code_of
-from .data_upload import upload_data
+from .data_upload import Prepared, prepare_in_background, upload_data
 from .results import SetupReport, StepResult
 
 if TYPE_CHECKING:
@@ -132,13 +133,15 @@ def _ensure_local_secret(settings: Settings) -> StepResult:
 
 @_one_at_a_time
 def setup_data(settings: Settings, report: SetupReport | None = None, splits: MnistSplits | None = None,
-               clients: tuple[Any, Any] | None = None) -> SetupReport:
+               clients: tuple[Any, Any] | None = None, prepared: cf.Future[Prepared] | None = None) -> SetupReport:
+    """Upload the splits (the bundled sample unless given); ``prepared`` is their encoding under way."""
     from ..data import load_sample
 
     report = report or SetupReport(settings=settings)
     _, s3 = _clients(settings, clients)
     bucket = resolve_bucket(report.settings or settings)
-    for step in upload_data(settings, s3, bucket, splits or load_sample()):
+    ready, encoded = prepared.result() if prepared is not None else (splits or load_sample(), None)
+    for step in upload_data(settings, s3, bucket, ready, encoded):
         report.add(step)
     return report
 
@@ -146,12 +149,17 @@ def setup_data(settings: Settings, report: SetupReport | None = None, splits: Mn
 @_one_at_a_time
 def setup_all(settings: Settings, splits: MnistSplits | None = None, worker_role: str | None = None
               ) -> SetupReport:
-    """Bucket, IAM (user, key, role, secret) and data, in an order where each step has what it needs."""
+    """Bucket, IAM (user, key, role, secret) and data, in an order where each step has what it needs.
+
+    The data is loaded and encoded on a worker thread meanwhile: it needs no cloud, the first two steps
+    mostly wait on theirs.
+    """
     report = SetupReport(settings=settings)
+    prepared = prepare_in_background(splits)
     clients = _clients(settings)
     setup_bucket(settings, report, clients)
     setup_iam(report.settings, report, worker_role=worker_role, clients=clients)
-    setup_data(report.settings, report, splits, clients)
+    setup_data(report.settings, report, splits, clients, prepared)
     return report
 
 

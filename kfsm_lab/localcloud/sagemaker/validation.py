@@ -22,9 +22,9 @@ MAX_REPORTED = 10  # the service lists every violation; this many keep the messa
 
 @functools.lru_cache(maxsize=1)
 def _model() -> Any:
-    import botocore.session
+    from ...aws import botocore_session
 
-    return botocore.session.get_session().get_service_model("sagemaker")
+    return botocore_session().get_service_model("sagemaker")
 
 
 @functools.lru_cache(maxsize=512)
