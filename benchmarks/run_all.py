@@ -31,10 +31,12 @@ import bench_notebook_run
 import bench_polling
 import bench_scaling
 import bench_startup
+import bench_transform
+import bench_tuning
 from _common import Section, load1, machine_facts, noisy_load
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-ORDER = ("first", "notebook", "endpoint", "scaling", "startup", "polling")
+ORDER = ("first", "notebook", "endpoint", "transform", "tuning", "scaling", "startup", "polling")
 
 
 def _md_escape(text: str) -> str:
@@ -115,6 +117,8 @@ def main() -> int:
         "first": lambda: [bench_first_prediction.run(repeats=3)],
         "notebook": lambda: list(bench_notebook_run.run(footprint=footprint)),
         "endpoint": lambda: [bench_endpoint.run(calls=calls, seconds=seconds)],
+        "transform": lambda: [bench_transform.run()],
+        "tuning": lambda: [bench_tuning.run()],
         "scaling": lambda: [bench_scaling.run()],
         "startup": lambda: [bench_startup.run(footprint)],
         "polling": lambda: [bench_polling.run()],

@@ -88,12 +88,15 @@ def _matches(entry: Mapping[str, Any], fields: Mapping[str, str]) -> bool:
 
 
 def _in_scope(run: Mapping[str, Any], region: str, bucket: str | None) -> bool:
-    """Is this run of the panel's region (and bucket, once it has one)? Read from the run's own inputs
-    and outputs, which name its S3 URIs and region whichever way it was started."""
+    """Is this run of the panel's region (and bucket, once it has one)? Read from the run's parameters and
+    its tasks' inputs and outputs, which name its S3 URIs and region whichever way it was started (a run
+    that failed at its first task has no outputs yet, but its parameters already say where it works)."""
     import json
 
     text = json.dumps({"steps": [{k: s.get(k) for k in ("inputs", "outputs")} for s in run.get("steps") or []],
-                       "outputs": run.get("outputs")}, default=str)
+                       "outputs": run.get("outputs"),
+                       "parameters": dict(run.get("parameters") or {})},
+                      default=str)
     regions = set(re.findall(r'"region": "([a-z0-9-]+)"', text))
     if regions and region not in regions:
         return False

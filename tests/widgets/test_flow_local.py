@@ -22,16 +22,16 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture()
-def fresh_settings(local_cloud):
-    """Local-target settings with names of their own, so tests never share IAM users or buckets.
+def fresh_settings(separate_cloud):
+    """Local-target settings with names of their own, on a local cloud and state folder of the test's own.
 
-    Each test gets its own region too: the panel follows the newest run of its target and region.
+    The panel shows the newest run and the live endpoints of its target and region: with the session's
+    cloud, whatever other tests on this worker left there would be in its picture.
     """
     tag = uuid.uuid4().hex[:8]
-    regions = ["eu-west-1", "eu-west-2", "eu-central-1", "ap-northeast-1", "ca-central-1", "sa-east-1"]
-    region = regions[int(tag, 16) % len(regions)]
-    return load_settings(target="local", region=region, iam_user=f"wuser-{tag}", role_name=f"wrole-{tag}",
-                         bucket=f"kfsm-widgets-{tag}")
+    with separate_cloud(pace=0):
+        yield load_settings(target="local", region="eu-west-1", iam_user=f"wuser-{tag}", role_name=f"wrole-{tag}",
+                            bucket=f"kfsm-widgets-{tag}")
 
 
 @pytest.fixture()
