@@ -87,7 +87,7 @@ def _matches(entry: Mapping[str, Any], fields: Mapping[str, str]) -> bool:
     return all(not fields.get(k) or fields.get(k) == entry.get(k) for k in ("role_arn", "bucket"))
 
 
-def _in_scope(run: Mapping[str, Any], region: str, bucket: str | None) -> bool:
+def _in_scope(run: Mapping[str, Any], region: str, bucket: str | None, partial: bool = False) -> bool:
     """Is this run of the panel's region (and bucket, once it has one)? Read from the run's parameters and
     its tasks' inputs and outputs, which name its S3 URIs and region whichever way it was started (a run
     that failed at its first task has no outputs yet, but its parameters already say where it works)."""
@@ -98,7 +98,9 @@ def _in_scope(run: Mapping[str, Any], region: str, bucket: str | None) -> bool:
                        "parameters": dict(run.get("parameters") or {})},
                       default=str)
     regions = set(re.findall(r'"region": "([a-z0-9-]+)"', text))
-    if regions and region not in regions:
+    if region not in regions and (regions or not partial):
+        # not of this region, or of none (a pipeline without SageMaker steps is no panel's); a listing's
+        # ``partial`` row (no parameters) is ruled out only by what it does say
         return False
     return not bucket or f"s3://{bucket}/" in text or "s3://" not in text
 
@@ -135,7 +137,7 @@ class SnapshotReader:
         runs = sorted(list_runs(limit=50), key=lambda r: r.get("created_at") or 0, reverse=True)
         looked = 0
         for rec in runs:
-            if rec.get("target") != target or not _in_scope(rec, region, bucket):
+            if rec.get("target") != target or not _in_scope(rec, region, bucket, partial=True):
                 continue  # the listing's own outputs already name another bucket: no need to look closer
             handle = self._handle(rec["run_id"])
             if handle is not None and _in_scope(handle.to_dict(), region, bucket):

@@ -17,6 +17,18 @@ def test_task_outputs_name_the_bucket():
     assert _in_scope(run, "eu-west-1", "b1") and not _in_scope(run, "eu-west-1", "b2")
 
 
-def test_a_run_that_names_no_bucket_is_anyones():
-    # e.g. the notebook's own trivial pipeline: nothing says it belongs elsewhere
-    assert _in_scope({"steps": [{"inputs": {"n": 3}, "outputs": {}}]}, "eu-west-1", "my-bucket")
+def test_a_run_of_the_region_that_names_no_bucket_is_followed():
+    assert _in_scope({"steps": [{"inputs": {"region": "eu-west-1", "n": 3}, "outputs": {}}]}, "eu-west-1", "b")
+
+
+def test_a_run_that_names_no_region_is_no_panels():
+    # e.g. a one-component pipeline of someone's (no SageMaker step): it would show as every panel's failure
+    assert not _in_scope({"steps": [{"inputs": {"seconds": 3}, "outputs": {}}]}, "eu-west-1", "my-bucket")
+    assert not _in_scope({"steps": [{"inputs": {"seconds": 3}, "outputs": {}}]}, "eu-west-1", None)
+
+
+def test_a_listing_row_is_ruled_out_only_by_what_it_says():
+    row = {"steps": [{"inputs": {}, "outputs": {}}]}  # the listing has no parameters: look closer
+    assert _in_scope(row, "eu-west-1", "b", partial=True) and not _in_scope(row, "eu-west-1", "b")
+    other = {"outputs": {"batch_transform_output": "s3://elsewhere/out"}}
+    assert not _in_scope(other, "eu-west-1", "b", partial=True)

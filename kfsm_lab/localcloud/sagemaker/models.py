@@ -422,14 +422,7 @@ class SageMakerBackend:
                 res.finish("Failed", "Training job failed", RESTART_REASON.format(status="InProgress", when=stamp))
             elif res.status == "Stopping":
                 res.finish("Stopped", "Training job stopped")
-        elif isinstance(res, TransformJob):
-            res.done.set()
-            if res.status in ("InProgress", "Stopping"):
-                res.status = "Failed" if res.status == "InProgress" else "Stopped"
-                if res.status == "Failed":
-                    res.failure_reason = RESTART_REASON.format(status="InProgress", when=stamp)
-                res.ended = res.modified = when
-        elif isinstance(res, TuningJob):
+        elif isinstance(res, (TransformJob, TuningJob)):
             res.done.set()
             if res.status in ("InProgress", "Stopping"):
                 res.status = "Failed" if res.status == "InProgress" else "Stopped"
