@@ -210,7 +210,8 @@ def test_keyboard_only_walk_and_mid_run_looks(lab: LabPage, lab_server: dict[str
     expect(panel.button("Stop run")).to_be_enabled()
     for width, height in ((1024, 768), (1920, 1080)):
         page.set_viewport_size({"width": width, "height": height})
-        panel.steps.first.scroll_into_view_if_needed()
+        # the step list is re-rendered as the run moves: look it up inside the (stable) panel at scroll time
+        panel.root.evaluate("r => r.querySelector('.kfsm-steps')?.scrollIntoView({block: 'nearest'})")
         lab.screenshot(f"mid-run-{width}")
     page.set_viewport_size({"width": 1400, "height": 900})
     panel.wait_status(r"succeeded", RUN_TIMEOUT_MS)
