@@ -8,7 +8,7 @@ same run; the time to first prediction is the median of 3 paired runs (kit and f
 with the spread. The 1-minute load average is recorded before and after each benchmark: when it
 exceeds half the core count at either end the benchmark is marked noisy and its goals are "not
 judged" — a busy machine slows the floor too and can make a ratio look better than it is.
-About 8–11 minutes on a 2-core machine; ``--quick`` shortens the endpoint loops.
+About 4–5 minutes on a 2-core machine; ``--quick`` shortens the endpoint loops.
 ``--profile`` adds a pyinstrument profile of the kit's time to first prediction to the results.
 """
 
