@@ -33,6 +33,21 @@ def word(value: object, lang: str | None = None) -> str:
     return text
 
 
+def what(name: str, lang: str | None = None) -> str:
+    """A setup or clean-up step's name in the kit's language ("data: train" keeps the part after the colon)."""
+    head, sep, rest = name.partition(": ")
+    key = f"what.{head}"
+    return (t(lang, key) if has(key) else head) + sep + rest
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal columns (CJK characters take two)."""
+    import unicodedata
+
+    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(1, width - used)
+
+
 def header(name: str, lang: str | None = None) -> str:
     key = "col." + name.lower().replace(" ", "_")
     return t(lang, key) if has(key) else name

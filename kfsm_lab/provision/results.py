@@ -28,8 +28,10 @@ class StepResult:
     detail: str = ""
     value: Any = None
 
-    def line(self) -> str:
-        return f"{self.name:<28} {self.status:<14} {self.detail}"
+    def line(self, lang: str | None = None) -> str:
+        from ..display import pad, what, word
+
+        return f"{pad(what(self.name, lang), 28)} {pad(word(self.status, lang), 14)} {self.detail}"
 
 
 @dataclass
@@ -50,11 +52,11 @@ class SetupReport:
                 "role_arn": getattr(self.settings, "role_arn", None),
                 "bucket": getattr(self.settings, "bucket", None)}
 
-    def text(self) -> str:
-        return "\n".join(s.line() for s in self.steps)
+    def text(self, lang: str | None = None) -> str:
+        return "\n".join(s.line(lang) for s in self.steps)
 
     def _repr_html_(self) -> str:
-        from ..display import table
+        from ..display import table, what
 
-        return table(["step", "status", "detail"], [(s.name, s.status, s.detail) for s in self.steps],
+        return table(["step", "status", "detail"], [(what(s.name), s.status, s.detail) for s in self.steps],
                      "Setup", status_col=1)
