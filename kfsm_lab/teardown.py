@@ -56,17 +56,27 @@ class CleanupReport:
                 "items": [asdict(i) for i in self.items]}
 
     def _repr_html_(self) -> str:
-        from .display import table
+        import html
+
+        from .display import table, title_of, what
+        from .i18n import resolve, t
+
+        lang = resolve(None, lab=True)
+        title = "Clean-up" + (" (dry run)" if self.dry_run else "")
+        if not self.items:
+            return f"<b>{html.escape(title_of(title, lang))}</b>: {html.escape(t(lang, 'cleanup.nothing_left'))}"
+        return table(["action", "kind", "name", "detail"],
+                     [(i.action, what(i.kind, lang), i.name, i.detail) for i in self.items], title, status_col=0,
+                     lang=lang)
+
+    def text(self, lang: str | None = None) -> str:
+        from .display import pad, what, word
+        from .i18n import t
 
         if not self.items:
-            return "<b>Clean-up</b>: nothing to clean up — none of the kit's resources are left."
-        return table(["action", "kind", "name", "detail"], [(i.action, i.kind, i.name, i.detail) for i in self.items],
-                     "Clean-up" + (" (dry run)" if self.dry_run else ""), status_col=0)
-
-    def text(self) -> str:
-        if not self.items:
-            return "nothing to clean up: none of the kit's resources are left"
-        return "\n".join(f"{i.action:<13} {i.kind:<16} {i.name}  {i.detail}".rstrip() for i in self.items)
+            return t(lang, "cleanup.nothing_left")
+        return "\n".join(f"{pad(word(i.action, lang), 13)} {pad(what(i.kind, lang), 20)} {i.name}  {i.detail}".rstrip()
+                         for i in self.items)
 
 
 def _gone(exc: BaseException) -> bool:
