@@ -192,9 +192,12 @@ def test_the_panel_follows_the_cells_and_a_deleted_endpoint_turns_predict_off(fr
 
 
 def test_stop_run_cancels_the_pipeline(fresh_settings, make):
+    from kfsm_lab.localcloud import status
+
     p = make(fresh_settings)
     c = p.controller
     click_and_wait(p, "setup")
+    status().admin("pace", {"pace": 1})  # this test's own cloud: slow enough that the run is there to stop
     click_and_wait(p, "run_pipeline")
     assert until(lambda: "cancel" in enabled(p), 60), ("no running run to stop", c.progress.run, c.last_error,
                                                       c._reader.error)
