@@ -40,12 +40,16 @@ def what(name: str, lang: str | None = None) -> str:
     return (t(lang, key) if has(key) else head) + sep + rest
 
 
-def pad(text: str, width: int) -> str:
-    """``text`` padded to ``width`` terminal columns (CJK characters take two)."""
+def columns(text: str) -> int:
+    """How many terminal columns ``text`` takes (CJK characters take two)."""
     import unicodedata
 
-    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-    return text + " " * max(1, width - used)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal columns (at least one space after it)."""
+    return text + " " * max(1, width - columns(text))
 
 
 def header(name: str, lang: str | None = None) -> str:
