@@ -183,6 +183,124 @@ def noisy_load(load: float, cpus: int | None = None) -> bool:
     return load > (cpus or os.cpu_count() or 1) / 2
 
 
+OTHERS_LIMIT = 0.25
+"""A benchmark is noisy when processes it did not start used more than this share of the machine's CPU."""
+
+
+def _system_busy() -> float:
+    """CPU seconds the whole machine spent busy since boot (steal included: another VM's work is noise too)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _descendants_cpu() -> dict[tuple[int, str], float]:
+    """CPU seconds (own + reaped children) of each live process below this one, by (pid, start time)."""
+    me, tick = os.getpid(), os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, str, float]] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            rest = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ppid, cpu = int(rest[1]), sum(int(x) for x in rest[11:15]) / tick  # utime stime cutime cstime
+        stats[int(proc.name)] = (ppid, rest[19], cpu)
+    below: dict[tuple[int, str], float] = {}
+    for pid, (ppid, start, cpu) in stats.items():
+        seen, p = set(), ppid
+        while p in stats and p != me and p not in seen:
+            seen.add(p)
+            p = stats[p][0]
+        if p == me and pid != me:
+            below[(pid, start)] = cpu
+    return below
+
+
+def _reap_orphans() -> None:
+    """Reap descendants that were handed to us (we are their subreaper), so their CPU counts as ours."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def become_subreaper() -> None:
+    """Orphaned descendants (a detached local cloud, its kernels) come to this process, not to init."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+
+
+@dataclass
+class Others:
+    """How much CPU processes outside this benchmark's own tree used while it ran.
+
+    The 1-minute load average after a benchmark mostly measures the benchmark itself (two busy
+    cores for 30 s push it past 1), so it cannot tell a busy machine from a busy benchmark. This
+    takes the machine's busy CPU time from ``/proc/stat`` over the run and subtracts what this
+    process, its descendants (live ones from ``/proc``, ended ones from ``getrusage``) and
+    orphans it reaped as their subreaper used; what is left is other people's work.
+    """
+
+    started: float = 0.0
+    busy0: float = 0.0
+    own0: float = 0.0
+    live0: dict[tuple[int, str], float] = field(default_factory=dict)
+    share: float | None = None  # of the whole machine's CPU, 0..1
+    seconds: float = 0.0
+
+    @staticmethod
+    def _own() -> float:
+        import resource
+
+        me = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+    def start(self) -> Others:
+        become_subreaper()
+        self.started, self.busy0, self.own0, self.live0 = time.monotonic(), _system_busy(), self._own(), \
+            _descendants_cpu()
+        return self
+
+    def stop(self) -> Others:
+        _reap_orphans()
+        live1 = _descendants_cpu()
+        own = self._own() - self.own0
+        # still alive: what they used during the run; ended during it: getrusage has all their time, so
+        # take off what they had used before the run started
+        own += sum(cpu - self.live0.get(key, 0.0) for key, cpu in live1.items())
+        own -= sum(cpu for key, cpu in self.live0.items() if key not in live1)
+        self.seconds = time.monotonic() - self.started
+        cpus = os.cpu_count() or 1
+        others = max(0.0, (_system_busy() - self.busy0) - own)
+        self.share = others / max(self.seconds * cpus, 1e-9)
+        return self
+
+    @property
+    def noisy(self) -> bool:
+        return self.share is not None and self.share > OTHERS_LIMIT
+
+    def text(self) -> str:
+        return "" if self.share is None else f"others used {self.share:.0%} of the CPU"
+
+
+def settle(limit_s: float = 120.0) -> float:
+    """Wait (up to ``limit_s``) for the 1-minute load to fall to half the cores; the load it reached."""
+    deadline = time.monotonic() + limit_s
+    while noisy_load(load1()) and time.monotonic() < deadline:
+        time.sleep(5)
+    return load1()
+
+
 @dataclass
 class Figure:
     """One reported figure: what, the value, the goal and whether it is met (None: no goal, or not judged)."""
@@ -218,14 +336,19 @@ class Section:
     seconds: float = 0.0
     load_before: float | None = None  # 1-minute load average when the benchmark started, and ended
     load_after: float | None = None
+    others: float | None = None  # share of the machine's CPU that processes outside the benchmark used
 
     @property
     def noisy(self) -> bool:
-        loads = [x for x in (self.load_before, self.load_after) if x is not None]
-        return any(noisy_load(x) for x in loads)
+        """Busy before it started (load above half the cores), or others' work while it ran (see :class:`Others`).
+
+        The load after it is recorded but not judged: it is mostly the benchmark's own work.
+        """
+        return (self.load_before is not None and noisy_load(self.load_before)) or \
+            (self.others is not None and self.others > OTHERS_LIMIT)
 
     def judge(self) -> None:
-        """Mark every goal "not judged" when the load at either end exceeded half the cores."""
+        """Mark every goal "not judged" when the machine was busy with other work (see :attr:`noisy`)."""
         if self.noisy:
             for f in self.figures:
                 f.judged = False
@@ -239,6 +362,24 @@ class Section:
     def note(self, text: str) -> None:
         self.notes.append(text)
         print(f"  · {text}", flush=True)
+
+
+@contextmanager
+def watched(section: Section) -> Iterator[Section]:
+    """Record the load before and after a benchmark and others' CPU while it ran; judge its goals by them."""
+    before = load1()
+    others = Others().start()
+    try:
+        yield section
+    finally:
+        others.stop()
+        after = load1()
+        section.load_before = before if section.load_before is None else max(section.load_before, before)
+        section.load_after = after if section.load_after is None else max(section.load_after, after)
+        section.others = others.share if section.others is None else max(section.others, others.share or 0.0)
+        section.judge()
+        section.note(f"1-minute load average {before:.2f} before, {after:.2f} after; {others.text()}"
+                     + (" — a busy machine: the goals are not judged" if section.noisy else ""))
 
 
 @dataclass

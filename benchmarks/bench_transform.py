@@ -13,7 +13,6 @@ same bytes (no HTTP, no S3). Goal: the 60k-row transform within 2× of its floor
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 import uuid
@@ -22,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Section, deploy_endpoint, local_cloud
+from _common import Section, deploy_endpoint, local_cloud, watched
 from bench_scaling import fast_csv, shifted_resample
 
 GOAL = 2.0
@@ -63,9 +62,8 @@ def run(sizes: tuple[int, ...] = (1_000, 60_000, 600_000), section: Section | No
 
     sample = load_sample()
     base = np.concatenate([sample.train.X, sample.valid.X, sample.test.X])
-    load_before = os.getloadavg()[0]
     ratios: dict[int, float] = {}
-    with local_cloud(pace=0) as info:
+    with watched(section), local_cloud(pace=0) as info:
         endpoint, _ = deploy_endpoint(info, "tput")
         sm, s3 = info.client("sagemaker"), info.client("s3")
         model = f"{endpoint.removesuffix('-ep')}-model"
@@ -105,10 +103,6 @@ def run(sizes: tuple[int, ...] = (1_000, 60_000, 600_000), section: Section | No
             for i in range(len(bodies)):
                 s3.delete_object(Bucket=bucket, Key=f"{prefix}/in/part-{i:03d}.csv")
                 s3.delete_object(Bucket=bucket, Key=f"{prefix}/out/part-{i:03d}.csv.out")
-    load_after = os.getloadavg()[0]
-    busy = max(load_before, load_after) > (os.cpu_count() or 1) / 2
-    section.note(f"1-minute load average {load_before:.2f} before, {load_after:.2f} after"
-                 + (" — a busy machine: the figures are not judged" if busy else ""))
     return section
 
 

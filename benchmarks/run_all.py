@@ -5,9 +5,12 @@
 Each benchmark starts from a fresh temporary ``KFSM_STATE_DIR`` and stops the local clouds it starts,
 so nothing of yours is touched. Every headline figure is a ratio against a baseline measured in the
 same run; the time to first prediction is the median of 3 paired runs (kit and floor alternated),
-with the spread. The 1-minute load average is recorded before and after each benchmark: when it
-exceeds half the core count at either end the benchmark is marked noisy and its goals are "not
-judged" — a busy machine slows the floor too and can make a ratio look better than it is.
+with the spread. Before each benchmark the 1-minute load is given up to 2 minutes to fall to half
+the cores; while it runs, the CPU time of processes outside the benchmark's own tree is measured
+(``_common.Others``). A benchmark is marked noisy, and its goals "not judged", when the load
+before it still exceeds half the cores or others used more than a quarter of the CPU while it ran
+— a busy machine slows the floor too and can make a ratio look better than it is. (The load after
+a benchmark is recorded but not judged: it is mostly the benchmark's own work.)
 About 4–5 minutes on a 2-core machine; ``--quick`` shortens the endpoint loops.
 ``--profile`` adds a pyinstrument profile of the kit's time to first prediction to the results.
 """
@@ -33,7 +36,7 @@ import bench_scaling
 import bench_startup
 import bench_transform
 import bench_tuning
-from _common import Section, load1, machine_facts, noisy_load
+from _common import Others, Section, load1, machine_facts, noisy_load, settle
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 ORDER = ("first", "notebook", "endpoint", "transform", "tuning", "scaling", "startup", "polling")
@@ -70,7 +73,10 @@ def render(facts: dict[str, str], started: str, sections: list[Section], total: 
     for s in sections:
         load = ""
         if s.load_before is not None:
-            load = f"; load {s.load_before:.2f} → {s.load_after:.2f}" + (" — **noisy**" if s.noisy else "")
+            load = f"; load {s.load_before:.2f} → {s.load_after:.2f}"
+            if s.others is not None:
+                load += f"; others used {s.others:.0%} of the CPU"
+            load += " — **noisy**" if s.noisy else ""
         lines += ["", f"## {s.title}", "", f"({s.seconds:.0f} s{load})", "",
                   "| figure | value | goal | met | detail |", "|---|---|---|---|---|"]
         for f in s.figures:
@@ -129,24 +135,28 @@ def main() -> int:
     for key in ORDER:
         if key not in chosen:
             continue
-        before = load1()
+        before = settle()  # the last benchmark's own load decays first (up to 2 min)
         print(f"\n== {key} == (load {before:.2f}{', noisy' if noisy_load(before) else ''})", flush=True)
         t = time.perf_counter()
+        others = Others().start()
         try:
             done = jobs[key]()
         except Exception as exc:  # one broken benchmark must not hide the others figures
             traceback.print_exc()
             failures[key] = f"{type(exc).__name__}: {exc}"[:800]
             continue
+        others.stop()
         after = load1()
-        print(f"   load {before:.2f} → {after:.2f}" + (" — noisy: goals not judged" if noisy_load(max(before, after))
-                                                       else ""), flush=True)
+        busy = noisy_load(before) or others.noisy
+        print(f"   load {before:.2f} → {after:.2f}; {others.text()}" + (" — noisy: goals not judged" if busy else ""),
+              flush=True)
         for s in done:
             if s not in sections:
                 sections.append(s)
             s.seconds += time.perf_counter() - t if s is not footprint else 0.0
             s.load_before = before if s.load_before is None else max(s.load_before, before)
             s.load_after = after if s.load_after is None else max(s.load_after, after)
+            s.others = others.share if s.others is None else max(s.others, others.share or 0.0)
             s.judge()
     profile = _profile_kit() if args.profile else None
     total = time.perf_counter() - t_all

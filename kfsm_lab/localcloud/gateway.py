@@ -28,6 +28,7 @@ class Gateway:
         self._keys = keys  # RootKeys
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
+        self._streams: set[tuple[str, str, str]] = set()  # (region, group, stream) known to exist
 
     def client(self, service: str, region: str = "us-east-1") -> Any:
         key = (service, region)
@@ -84,12 +85,12 @@ class Gateway:
         return False
 
     # --- S3 --------------------------------------------------------------------------------------
-    def list_keys(self, bucket: str, prefix: str, region: str) -> list[tuple[str, int]]:
-        """``(key, size)`` of every object under ``prefix``, in key order."""
-        out: list[tuple[str, int]] = []
+    def list_keys(self, bucket: str, prefix: str, region: str) -> list[tuple[str, int, str]]:
+        """``(key, size, ETag)`` of every object under ``prefix``, in key order."""
+        out: list[tuple[str, int, str]] = []
         pages = self.client("s3", region).get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
         for page in pages:
-            out.extend((o["Key"], o["Size"]) for o in page.get("Contents", []))
+            out.extend((o["Key"], o["Size"], o.get("ETag", "")) for o in page.get("Contents", []))
         return out
 
     def get(self, bucket: str, key: str, region: str) -> bytes:
@@ -104,13 +105,24 @@ class Gateway:
         if not lines:
             return
         logs = self.client("logs", region)
+        events = [{"timestamp": int(t * 1000), "message": m} for t, m in lines]
+        events.sort(key=lambda e: e["timestamp"])
+        where = (region, group, stream)
+        if where not in self._streams:
+            self._create_stream(logs, group, stream)
+        for i in range(0, len(events), 1000):
+            try:
+                logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events[i:i + 1000])
+            except logs.exceptions.ResourceNotFoundException:  # deleted since: make it again, once
+                self._create_stream(logs, group, stream)
+                logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events[i:i + 1000])
+        self._streams.add(where)
+
+    @staticmethod
+    def _create_stream(logs: Any, group: str, stream: str) -> None:
         for call, kwargs in ((logs.create_log_group, {"logGroupName": group}),
                              (logs.create_log_stream, {"logGroupName": group, "logStreamName": stream})):
             try:
                 call(**kwargs)
             except logs.exceptions.ResourceAlreadyExistsException:
                 pass
-        events = [{"timestamp": int(t * 1000), "message": m} for t, m in lines]
-        events.sort(key=lambda e: e["timestamp"])
-        for i in range(0, len(events), 1000):
-            logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events[i:i + 1000])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import struct
 import tarfile
 import threading
@@ -19,13 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ...data import csvio, recordio
 from ...data.layout import split_s3_uri
 from ...data.ndarray import NDArrayFormatError, load_ndarrays, save_ndarrays
 from ...images import is_kmeans_image
 from .. import kmeans, runtime
 from . import tuning
+from .channels import JobFailure, object_keys, read_channel
 from .resources import LoadedVariant, now
+from .workers import FitWorkers, WorkerDied
 
 if TYPE_CHECKING:
     from .models import SageMakerBackend
@@ -37,9 +39,8 @@ TRANSFORM_LOG_GROUP = "/aws/sagemaker/TransformJobs"
 ENDPOINT_LOG_GROUP = "/aws/sagemaker/Endpoints"
 MODEL_MEMBER = "model_algo-1"
 
-
-class JobFailure(Exception):
-    """Ends a job as Failed with this text as FailureReason."""
+Fit = Callable[..., kmeans.FitResult]
+"""How a training fits: ``fit(X, params, on_step=...)`` (k-means here, or in a worker process)."""
 
 
 class JobStopped(Exception):
@@ -94,68 +95,6 @@ class _Phases:
         """Spend one share of the pace (e.g. in Stopping), uninterruptibly."""
         if self.share > 0:
             time.sleep(self.share)
-
-
-# --- channel data --------------------------------------------------------------------------------
-
-def _objects(backend: SageMakerBackend, uri: str, what: str, role: str | None = None) -> list[str]:
-    bucket, prefix = split_s3_uri(uri)
-    try:
-        keys = [k for k, size in backend.gateway.list_keys(bucket, prefix, backend.region)
-                if not (k.endswith("/") and size == 0)]
-    except Exception as exc:  # noqa: BLE001 - NoSuchBucket and friends become the job's failure
-        keys, err = [], exc
-    else:
-        err = None
-    if not keys:
-        detail = f" ({getattr(err, 'response', {}).get('Error', {}).get('Code', err)})" if err else ""
-        raise JobFailure(
-            f'ClientError: No S3 objects found under S3 URL "{uri}" given in {what}{detail}. Please ensure that '
-            f"the bucket exists in the selected region ({backend.region}), that objects exist under that S3 "
-            f'prefix, and that the role "{role or "the caller"}" has "s3:ListBucket" permissions on bucket '
-            f'"{bucket}".')
-    return keys
-
-
-def read_channel(backend: SageMakerBackend, channel: dict[str, Any], role: str | None) -> np.ndarray:
-    """Every object under the channel's S3 prefix, decoded as its ContentType says."""
-    name = channel.get("ChannelName", "?")
-    src = channel.get("DataSource", {}).get("S3DataSource", {})
-    if src.get("S3DataType", "S3Prefix") != "S3Prefix":
-        raise JobFailure(f"ClientError: channel '{name}': S3DataType {src.get('S3DataType')} is not supported by "
-                         "the local cloud; use S3Prefix")
-    if channel.get("CompressionType", "None") not in ("None", None):
-        raise JobFailure(f"ClientError: channel '{name}': CompressionType {channel['CompressionType']} is not "
-                         "supported by the k-means algorithm")
-    uri = src.get("S3Uri", "")
-    bucket, _ = split_s3_uri(uri)
-    ctype, opts = runtime.media_type(channel.get("ContentType") or recordio.CONTENT_TYPE)
-    parts = []
-    for key in _objects(backend, uri, "input data source", role):
-        body = backend.gateway.get(bucket, key, backend.region)
-        try:
-            if ctype in (recordio.CONTENT_TYPE, "application/x-recordio"):
-                X, _ = recordio.read_dense_tensor(body)
-            elif ctype == "text/csv":
-                label_size = opts.get("label_size", "0") or "0"
-                if not label_size.isdigit():
-                    raise ValueError(f"label_size={label_size} is not a whole number of columns")
-                X = csvio.from_csv(body)[:, int(label_size):]
-            else:
-                raise JobFailure(f"ClientError: channel '{name}': content type {ctype} is not supported; "
-                                 "use application/x-recordio-protobuf or text/csv")
-        except (ValueError, IndexError, KeyError, TypeError, struct.error) as exc:  # e.g. a truncated varint
-            raise JobFailure(f"ClientError: Unable to read data channel '{name}' (s3://{bucket}/{key}) as "
-                             f"{ctype}: {exc or type(exc).__name__}") from None
-        if X.size:
-            parts.append(X)
-    if not parts:
-        raise JobFailure(f"ClientError: No records were found in the '{name}' channel ({uri})")
-    widths = {p.shape[1] for p in parts}
-    if len(widths) > 1:
-        raise JobFailure(f"ClientError: objects in channel '{name}' have different numbers of features "
-                         f"{sorted(widths)}")
-    return np.vstack(parts).astype(np.float32, copy=False)
 
 
 def model_tarball(centroids: np.ndarray) -> bytes:
@@ -230,7 +169,7 @@ class _Guard:
         self.check()
 
 
-def _train(backend: SageMakerBackend, job: TrainingJob) -> None:
+def _train(backend: SageMakerBackend, job: TrainingJob, fit: Fit = kmeans.fit) -> None:
     req = job.request
     streams = job.log_streams
     log: list[tuple[float, str]] = []
@@ -291,7 +230,7 @@ def _train(backend: SageMakerBackend, job: TrainingJob) -> None:
         try:
             if X_test is not None:
                 kmeans.check_data(X_test, params, "test")
-            result = kmeans.fit(X, params, on_step=guard.on_step)
+            result = fit(X, params, on_step=guard.on_step)
         except kmeans.AlgorithmClientError as exc:
             raise JobFailure(str(exc)) from None
         for line in result.log:
@@ -584,7 +523,7 @@ def _transform(backend: SageMakerBackend, job: TransformJob) -> None:
         in_bucket, prefix = split_s3_uri(in_uri)
         out_uri = req.get("TransformOutput", {}).get("S3OutputPath", "").rstrip("/")
         out_bucket, out_prefix = split_s3_uri(out_uri)
-        keys = _objects(backend, in_uri, "TransformInput")
+        keys = [k for k, _ in object_keys(backend, in_uri, "TransformInput")]
         phases.next()
         for i, key in enumerate(keys):
             stop_check()
@@ -659,14 +598,36 @@ class _BlasShare:
 
 
 class JobRunner:
-    """Runs each piece of work on its own daemon thread (what :class:`~.models.Runner` asks for)."""
+    """Runs each piece of work on its own daemon thread (what :class:`~.models.Runner` asks for).
+
+    A tuning job's trials fit in worker processes (:mod:`.workers`), so parallel trials really run
+    in parallel; any other training fits on its own thread unless another fit holds the cloud's
+    interpreter, in which case it goes to a worker too.
+    """
 
     def __init__(self) -> None:
         self._blas = _BlasShare()
+        self._own_fit = threading.Lock()
+        self._workers = FitWorkers()
+
+    def _fit_here(self, X: np.ndarray, params: kmeans.KMeansParams, on_step: kmeans.OnStep) -> kmeans.FitResult:
+        with self._own_fit:
+            return kmeans.fit(X, params, on_step=on_step)
+
+    def _fit_away(self, X: np.ndarray, params: kmeans.KMeansParams, on_step: kmeans.OnStep) -> kmeans.FitResult:
+        try:
+            return self._workers.fit(X, params, on_step=on_step)
+        except WorkerDied:
+            return self._fit_here(X, params, on_step)  # a job does not fail because a helper process did
+
+    def _fit(self, X: np.ndarray, params: kmeans.KMeansParams, on_step: kmeans.OnStep) -> kmeans.FitResult:
+        if self._own_fit.locked():
+            return self._fit_away(X, params, on_step)
+        return self._fit_here(X, params, on_step)
 
     def _training(self, backend: SageMakerBackend, job: TrainingJob) -> None:
         with self._blas:
-            _train(backend, job)
+            _train(backend, job, self._fit_away if job.tuning_job else self._fit)
 
     def start_training(self, backend: SageMakerBackend, job: TrainingJob) -> None:
         _spawn(self._training, backend, job)
@@ -681,6 +642,8 @@ class JobRunner:
         _spawn(_transform, backend, job)
 
     def start_tuning(self, backend: SageMakerBackend, job: TuningJob, space: Space) -> None:
+        parallel = int((job.config.get("ResourceLimits") or {}).get("MaxParallelTrainingJobs") or 1)
+        self._workers.warm(min(parallel, os.cpu_count() or 1))  # ready while the first trial downloads its data
         tuning.start(backend, job, space)
 
     def load_variants(self, backend: SageMakerBackend, specs: list[dict[str, Any]]) -> list[LoadedVariant]:
