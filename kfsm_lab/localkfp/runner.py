@@ -30,12 +30,15 @@ from typing import Any
 from . import model, secrets, spec, tasks
 from .model import RunStatus, TaskStatus
 from .store import RunFiles
+from .zygote import Zygote
 
 MAX_PARALLEL = 4
 
 
 class Runner:
-    def __init__(self, files: RunFiles, sub: model.Submission, plan: spec.Plan) -> None:
+    def __init__(self, files: RunFiles, sub: model.Submission, plan: spec.Plan,
+                 zygote: Zygote | None = None) -> None:
+        self.zygote = zygote  # forks the lightweight-component tasks (see .zygote)
         self.files = files
         self.sub = sub
         self.plan = plan
@@ -173,7 +176,7 @@ class Runner:
                 st.pid = pid
             self.save()
 
-        proc = tasks.TaskProcess(on_start=started)
+        proc = tasks.TaskProcess(on_start=started, zygote=self.zygote)
         with self.lock:
             st.start_time = model.now()
             st.attempts += 1
@@ -289,6 +292,14 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m kfsm_lab.localkfp.runner RUN_DIR", file=sys.stderr)
         return 2
     run_dir = Path(args[0])
+    zygote = Zygote()  # it imports kfp and boto3 while this process reads the run
+    try:
+        return _run(run_dir, zygote)
+    finally:
+        zygote.close()
+
+
+def _run(run_dir: Path, zygote: Zygote) -> int:
     files = RunFiles(run_dir.parent.parent, run_dir.name)
     sub = files.submission()
     if sub is None:
@@ -302,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         status.move(model.FAILED, str(exc))
         files.save_status(status)
         return 1
-    return Runner(files, sub, plan).run()
+    return Runner(files, sub, plan, zygote).run()
 
 
 if __name__ == "__main__":

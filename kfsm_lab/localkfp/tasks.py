@@ -13,6 +13,7 @@ only cost a second per task.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -25,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from kfp.pipeline_spec import pipeline_spec_pb2
+
+from .zygote import ForkedTask, Zygote, lightweight_args
 
 _PIP = re.compile(r"python3 -m pip install --quiet --no-warn-script-location (.*?)(?=\s*&&|\s*$)")
 _RAISED = re.compile(r"^(?:[\w.]+\.)?(\w+(?:Error|Exception|Exit)): (.+)$")
@@ -90,18 +93,29 @@ class TaskResult:
 class TaskProcess:
     """A task's subprocess: start, stream its output to the task log, stop on request."""
 
-    def __init__(self, on_start: Any = None) -> None:
-        self.proc: subprocess.Popen | None = None
+    def __init__(self, on_start: Any = None, zygote: Zygote | None = None) -> None:
+        self.proc: subprocess.Popen | ForkedTask | None = None
         self.stopping = threading.Event()
         self.on_start = on_start  # called with the pid of each process started
+        self.zygote = zygote
+
+    def _start(self, command: list[str], env: dict[str, str]) -> subprocess.Popen | ForkedTask:
+        args = lightweight_args(command, env) if self.zygote is not None else None
+        forked = self.zygote.spawn(args, env) if self.zygote is not None and args is not None else None
+        if forked is not None:
+            return forked
+        # its own process group: kfp's `sh -ec` wrapper does not pass signals on to the Python step
+        return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, text=True, bufsize=1, errors="replace", process_group=0)
 
     def run(self, command: list[str], env: dict[str, str], log_path: Path) -> tuple[int, list[str]]:
         tail: list[str] = []
         with open(log_path, "a", buffering=1, encoding="utf-8", errors="replace") as log:
-            # its own process group: kfp's `sh -ec` wrapper does not pass signals on to the Python step
-            self.proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, text=True, bufsize=1, errors="replace",
-                                         process_group=0)
+            if self.stopping.is_set():
+                return -signal.SIGTERM, tail  # stopped before it started
+            self.proc = self._start(command, env)
+            if self.stopping.is_set():  # a stop that came while it was starting found no process to signal
+                threading.Thread(target=self._signal, args=(self.proc,), daemon=True).start()
             if self.on_start is not None:
                 self.on_start(self.proc.pid)
             assert self.proc.stdout is not None
@@ -113,16 +127,25 @@ class TaskProcess:
         return code, tail
 
     def stop(self, grace: float = 15.0) -> None:
-        """SIGTERM (a SageMaker step stops its job on it), then SIGKILL after ``grace`` seconds."""
+        """SIGTERM (a SageMaker step stops its job on it), then SIGKILL after ``grace`` seconds.
+
+        Safe at any moment: a task that is still starting is stopped as soon as it has started.
+        """
         self.stopping.set()
         proc = self.proc
-        if proc is None or proc.poll() is not None:
+        if proc is not None:
+            self._signal(proc, grace)
+
+    @staticmethod
+    def _signal(proc: subprocess.Popen | ForkedTask, grace: float = 15.0) -> None:
+        if proc.poll() is not None:
             return
         try:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(grace)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
 

@@ -1,0 +1,140 @@
+"""The zygote forks kfp lightweight-component tasks from a pre-imported Python: same command
+semantics as kfp's ``sh -ec`` wrapper (source file, executor arguments, exit status, signals)."""
+
+
+import json
+import os
+import signal
+import sys
+import time
+
+import pytest
+from kfp import compiler, dsl
+
+from kfsm_lab.localkfp.tasks import TaskProcess, without_satisfied_pip
+from kfsm_lab.localkfp.zygote import Zygote, lightweight_args
+
+
+@dsl.component(base_image="python:3.11")
+def shout(word: str, code: int) -> str:
+    import os
+    import sys
+
+    print(f"word={word} runtime={os.environ.get('_KFP_RUNTIME')} secret={os.environ.get('KFSM_TEST_VALUE')}")
+    if code:
+        sys.exit(code)
+    return word.upper()
+
+
+@dsl.component(base_image="python:3.11")
+def sleeper() -> None:
+    import time
+
+    print("sleeping", flush=True)
+    time.sleep(60)
+
+
+def _command(component, tmp_path) -> list[str]:
+    @dsl.pipeline(name="z")
+    def p():
+        component(word="hi", code=0) if component is shout else component()
+
+    path = tmp_path / "p.yaml"
+    compiler.Compiler().compile(p, str(path))
+    import yaml
+
+    spec = yaml.safe_load(path.read_text())
+    container = next(iter(spec["deploymentSpec"]["executors"].values()))["container"]
+    command, _ = without_satisfied_pip(container["command"] + container["args"])
+    from kfp.local import subprocess_task_handler
+
+    return subprocess_task_handler.replace_python_executable(command, sys.executable)
+
+
+def _executor_input(tmp_path, word: str, code: int) -> str:
+    out = tmp_path / "executor_output.json"
+    return json.dumps({"inputs": {"parameterValues": {"word": word, "code": code}},
+                       "outputs": {"parameters": {"Output": {"outputFile": str(tmp_path / "Output")}},
+                                   "outputFile": str(out)}})
+
+
+@pytest.fixture(scope="module")
+def zygote():
+    z = Zygote()
+    yield z
+    z.close()
+
+
+def test_kfps_wrapper_for_this_python_is_recognised_and_nothing_else(tmp_path):
+    command = _command(shout, tmp_path)
+    env = dict(os.environ)
+    args = lightweight_args(command, env)
+    assert args is not None and args[1:3] == ["--executor_input", "{{$}}"]
+    other = [command[0], command[1], command[2].replace(sys.executable, "/usr/bin/python3.9"), *command[3:]]
+    assert lightweight_args(other, env) is None  # another interpreter: started as it is
+    assert lightweight_args(["python3", "-c", "print(1)"], env) is None
+    assert lightweight_args(["sh", "-ec", "echo hi", "x"], env) is None
+
+
+def test_a_forked_task_runs_kfps_executor_with_the_tasks_environment(zygote, tmp_path):
+    command = _command(shout, tmp_path)
+    command = [c.replace("{{$}}", _executor_input(tmp_path, "hello", 0)) for c in command]
+    proc = TaskProcess(zygote=zygote)
+    code, tail = proc.run(command, {**os.environ, "KFSM_TEST_VALUE": "s3cr3t-not-printed-elsewhere"},
+                          tmp_path / "task.log")
+    assert code == 0, tail
+    assert type(proc.proc).__name__ == "ForkedTask"  # it did come from the zygote
+    assert "word=hello runtime=true secret=s3cr3t-not-printed-elsewhere" in tmp_path.joinpath("task.log").read_text()
+    written = json.loads((tmp_path / "executor_output.json").read_text())  # kfp's executor wrote the output
+    assert written["parameterValues"]["Output"] == "HELLO"
+
+
+def test_a_forked_tasks_exit_status_and_traceback_come_back(zygote, tmp_path):
+    command = [c.replace("{{$}}", _executor_input(tmp_path, "x", 3)) for c in _command(shout, tmp_path)]
+    code, tail = TaskProcess(zygote=zygote).run(command, dict(os.environ), tmp_path / "task.log")
+    assert code == 3
+    assert "word=x" in "\n".join(tail)
+
+
+def test_a_forked_task_stops_on_sigterm_to_its_group(zygote, tmp_path):
+    command = [c.replace("{{$}}", json.dumps({"inputs": {}, "outputs": {"outputFile": str(tmp_path / "o.json")}}))
+               for c in _command(sleeper, tmp_path)]
+    proc = TaskProcess(zygote=zygote)
+    import threading
+
+    result: list = []
+    t = threading.Thread(target=lambda: result.append(proc.run(command, dict(os.environ), tmp_path / "s.log")))
+    t0 = time.monotonic()
+    t.start()
+    while "sleeping" not in (tmp_path / "s.log").read_text() if (tmp_path / "s.log").exists() else True:
+        assert time.monotonic() - t0 < 30
+        time.sleep(0.05)
+    assert os.getpgid(proc.proc.pid) == proc.proc.pid  # its own process group, as with process_group=0
+    proc.stop(grace=5)
+    t.join(10)
+    assert result and result[0][0] == -signal.SIGTERM
+    assert time.monotonic() - t0 < 20
+
+
+def test_when_the_zygote_is_gone_tasks_start_as_subprocesses(tmp_path):
+    z = Zygote()
+    z.proc.kill()
+    z.proc.wait(5)
+    deadline = time.monotonic() + 5
+    while z.alive and time.monotonic() < deadline:
+        time.sleep(0.05)
+    command = [c.replace("{{$}}", _executor_input(tmp_path, "late", 0)) for c in _command(shout, tmp_path)]
+    proc = TaskProcess(zygote=z)
+    code, tail = proc.run(command, dict(os.environ), tmp_path / "late.log")
+    assert code == 0, tail
+    assert type(proc.proc).__name__ == "Popen"
+    z.close()
+
+
+def test_a_task_stopped_before_it_starts_never_runs(zygote, tmp_path):
+    command = [c.replace("{{$}}", _executor_input(tmp_path, "never", 0)) for c in _command(shout, tmp_path)]
+    proc = TaskProcess(zygote=zygote)
+    proc.stop()
+    code, _ = proc.run(command, dict(os.environ), tmp_path / "never.log")
+    assert code == -signal.SIGTERM and proc.proc is None
+    assert "word=never" not in tmp_path.joinpath("never.log").read_text()
