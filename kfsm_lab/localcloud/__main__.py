@@ -185,7 +185,8 @@ def _serve(args: argparse.Namespace) -> int:
          + (f", state {', '.join(f'{k} {v}' for k, v in loaded.items())}" if loaded else "") + ")")
     from .warmup import start as warm_up
 
-    warm_up(server.app.sagemaker.gateway, args.region)  # read-only, uncounted: loads moto's paths early
+    # read-only, uncounted: loads moto's paths early
+    warm_up(server.app.sagemaker.gateway, args.region, server.app.moto_app)
     if folder is not None:
         threading.Thread(target=_watch_idle, args=(server, folder, done, _idle_seconds(), state, record),
                          daemon=True, name="kfsm-localcloud-idle").start()

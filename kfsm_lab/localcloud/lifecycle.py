@@ -429,6 +429,9 @@ def _spawn(pace: float, region: str, timeout: float) -> LocalCloudInfo:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
                                 start_new_session=True, close_fds=True)
     _children[proc.pid] = proc
+    from .prewarm import start as prewarm
+
+    prewarm(region)  # this process only waits now: load what its next steps need meanwhile
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -442,6 +442,12 @@ def _dispatcher(base: type) -> type:
             self._modules = frozenset(list_of_moto_modules())
             self._by_host: dict[str, Any] = {}
 
+        def warm(self, service: str) -> None:
+            """Build the service's app now (its routes, its response module), not on its first request."""
+            with self.lock:
+                if service not in self.app_instances:
+                    self.app_instances[service] = self.create_app(service)
+
         def get_backend_for_host(self, host: str | None) -> Any:
             if host is None or host == "moto_api":
                 return super().get_backend_for_host(host)

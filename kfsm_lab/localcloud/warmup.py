@@ -4,6 +4,8 @@ moto loads a service's models, responses and templates on its first request: on 
 the first S3 calls of ``setup`` took 1-3 s between them, the largest single item of a cold setup,
 and the first CloudWatch Logs call of a training job 0.25 s. A background thread makes a few
 read-only requests instead, while the client is still busy importing boto3 and loading the sample.
+Before them, moto's apps for those services are built in-process (no request): making the
+gateway's own boto3 clients takes ~0.5 s, and a client's first call should not wait for that.
 They go through the emulation's own gateway — the very clients its SageMaker will use later, so
 those are made here too, not during the first CreateTrainingJob — are not counted in
 ``/_kfsm/stats`` and change no state (the bucket, role and log group asked about are names no
@@ -13,15 +15,25 @@ validation reads is loaded.
 
 from __future__ import annotations
 
+import importlib
 import threading
 from typing import Any
 
 PROBE_NAME = "kfsm-warmup-probe-never-created"
 
 
-def _probe(gw: Any, region: str) -> None:
+SERVICES = ("s3", "iam", "sts", "logs")
+
+
+def _probe(gw: Any, region: str, moto_app: Any = None) -> None:
     from .sagemaker.validation import _model
 
+    for service in SERVICES if moto_app is not None and hasattr(moto_app, "warm") else ():
+        try:
+            moto_app.warm(service)
+            importlib.import_module(f"moto.{service}.responses")
+        except Exception:  # noqa: BLE001, S112 - only a head start; the probes below do it anyway
+            continue
     calls = (
         lambda: gw.client("s3", region).list_buckets(),
         lambda: gw.client("s3", region).head_bucket(Bucket=PROBE_NAME),
@@ -37,9 +49,9 @@ def _probe(gw: Any, region: str) -> None:
             continue
 
 
-def start(gateway: Any, region: str) -> threading.Thread:
-    """Run the probes through ``gateway`` (the SageMaker emulation's own, signed with the cloud's root keys)
-    for ``region`` on a daemon thread; returns it (joined only by tests)."""
-    thread = threading.Thread(target=_probe, args=(gateway, region), daemon=True, name="kfsm-warmup")
+def start(gateway: Any, region: str, moto_app: Any = None) -> threading.Thread:
+    """Build ``moto_app``'s service apps, then run the probes through ``gateway`` (the SageMaker emulation's
+    own, signed with the cloud's root keys) for ``region``, on a daemon thread; returns it (joined only by tests)."""
+    thread = threading.Thread(target=_probe, args=(gateway, region, moto_app), daemon=True, name="kfsm-warmup")
     thread.start()
     return thread
