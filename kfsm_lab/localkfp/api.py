@@ -29,6 +29,7 @@ from urllib.parse import parse_qs
 
 from . import model, spec
 from .model import Experiment, RunStatus, Submission
+from .spare import SpareRunner
 from .store import RunFiles, Store, pid_alive, valid_task_name
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,13 @@ class LocalKfpApp:
         self.store = store or Store()
         self._children: dict[str, subprocess.Popen] = {}
         self.origin = ""  # set by the server once bound: its own http://127.0.0.1:PORT
+        self.spare: SpareRunner | None = None  # started by :meth:`start_spare` (the server does)
+
+    def start_spare(self) -> None:
+        """Keep one runner started ahead for the next run (see :mod:`.spare`)."""
+        if self.spare is None:
+            self.spare = SpareRunner(self._base_env, self.store.root / "spare-runner.log")
+        self.spare.start()
 
     # -- WSGI -----------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -344,26 +352,33 @@ class LocalKfpApp:
         files.save_submission(sub)
         return self.run_json(files, sub)
 
-    def _runner_env(self, plan: spec.Plan, parameters: dict[str, Any]) -> dict[str, str]:
+    def _base_env(self) -> dict[str, str]:
+        """A runner's environment, but for the run's region (what a spare runner starts with)."""
         from ..state import state_dir
 
-        region = parameters.get("region")
-        declared = plan.spec.root.input_definitions.parameters
-        if not isinstance(region, str) and "region" in declared and declared["region"].HasField("default_value"):
-            region = declared["region"].default_value.string_value
-        region = region if isinstance(region, str) and region else self.region
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_", "KF_PIPELINES"))}
-        env.update(AWS_ENDPOINT_URL=self.cloud_endpoint, AWS_DEFAULT_REGION=region, AWS_REGION=region,
+        env.update(AWS_ENDPOINT_URL=self.cloud_endpoint, AWS_DEFAULT_REGION=self.region, AWS_REGION=self.region,
                    # a step gets credentials only from its secrets, as a pod does: never the user's own files
                    AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_CONFIG_FILE=os.devnull,
                    AWS_EC2_METADATA_DISABLED="true", KFSM_STATE_DIR=str(state_dir()), PYTHONUNBUFFERED="1")
         return env
 
+    def _runner_env(self, plan: spec.Plan, parameters: dict[str, Any]) -> dict[str, str]:
+        region = parameters.get("region")
+        declared = plan.spec.root.input_definitions.parameters
+        if not isinstance(region, str) and "region" in declared and declared["region"].HasField("default_value"):
+            region = declared["region"].default_value.string_value
+        region = region if isinstance(region, str) and region else self.region
+        return {**self._base_env(), "AWS_DEFAULT_REGION": region, "AWS_REGION": region}
+
     def _spawn(self, files: RunFiles, plan: spec.Plan, parameters: dict[str, Any]) -> int:
-        with open(files.runner_log, "ab") as out:
-            proc = subprocess.Popen([sys.executable, "-m", "kfsm_lab.localkfp.runner", str(files.dir)],
-                                    env=self._runner_env(plan, parameters), stdin=subprocess.DEVNULL, stdout=out,
-                                    stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
+        env = self._runner_env(plan, parameters)
+        proc = self.spare.take(files.dir, env) if self.spare is not None else None
+        if proc is None:
+            with open(files.runner_log, "ab") as out:
+                proc = subprocess.Popen([sys.executable, "-m", "kfsm_lab.localkfp.runner", str(files.dir)],
+                                        env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                        start_new_session=True, close_fds=True)
         self._children[files.run_id] = proc
         threading.Thread(target=self._reap, args=(files.run_id, proc), daemon=True).start()
         return proc.pid

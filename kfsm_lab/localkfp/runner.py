@@ -18,6 +18,7 @@ job on it — then ends the run CANCELED.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import json
 import os
 import signal
 import sys
@@ -286,8 +287,35 @@ class Runner:
         return None
 
 
+def _spare() -> int:
+    """Start everything a run needs, then wait for one on stdin (see :mod:`.spare`)."""
+    zygote = Zygote()  # it imports kfp and boto3 meanwhile
+    try:
+        from kfp import local  # noqa: F401 - what Runner.run, _run_dag and tasks.execute import
+        from kfp.local import executor_input_utils, executor_output_utils, io  # noqa: F401
+        from kfp.local.orchestrator.orchestrator_utils import OrchestratorUtils  # noqa: F401
+
+        line = sys.stdin.readline()
+        if not line.strip():
+            return 0  # the API is gone (or closed us): no run to do
+        req = json.loads(line)
+        os.environ.clear()
+        os.environ.update(req["env"])
+        run_dir = Path(req["run_dir"])
+        out = os.open(RunFiles(run_dir.parent.parent, run_dir.name).runner_log,
+                      os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        os.close(out)
+        return _run(run_dir, zygote)
+    finally:
+        zygote.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args == ["--spare"]:
+        return _spare()
     if len(args) != 1:
         print("usage: python -m kfsm_lab.localkfp.runner RUN_DIR", file=sys.stderr)
         return 2

@@ -40,9 +40,12 @@ class LocalKfpServer:
     def start(self) -> LocalKfpServer:
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True, name="kfsm-localkfp")
         self._thread.start()
+        self.app.start_spare()
         return self
 
     def shutdown(self) -> None:
+        if self.app.spare is not None:
+            self.app.spare.close()
         self.httpd.shutdown()
         self.httpd.server_close()
         if self._thread is not None:

@@ -185,3 +185,54 @@ def test_cross_site_requests_are_refused(local_cloud):
                                  headers={"Origin": "http://evil.example"})
     with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310
         assert "Access-Control-Allow-Origin" not in resp.headers
+
+
+def _spare_pids(cloud_pid: int) -> set[int]:
+    """Runners the cloud started with ``--spare`` (idle, or since become a run's runner)."""
+    from pathlib import Path
+
+    found = set()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmd = (proc / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == cloud_pid and b"kfsm_lab.localkfp.runner" in cmd and b"--spare" in cmd:
+            found.add(int(proc.name))
+    return found
+
+
+def _a_new_spare(cloud_pid: int, besides: set[int], timeout: float = 30.0) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        fresh = _spare_pids(cloud_pid) - besides
+        if fresh:
+            return fresh.pop()
+        time.sleep(0.05)
+    raise AssertionError("no spare runner started")
+
+
+def test_a_run_starts_on_the_spare_runner_and_the_next_spare_is_started(client, local_cloud):
+    from kfsm_lab.localkfp.store import Store
+
+    used = {Store().run(r.run_id).status().pid for r in client.list_runs(page_size=100).runs or []}
+    spare = _a_new_spare(local_cloud.pid, used)
+    run_id = _submit(client, pl.adder, {"a": 4, "b": 5}).run_id
+    assert _wait(client, run_id).state == "SUCCEEDED"
+    assert Store().run(run_id).status().pid == spare  # the run's runner is the spare that was waiting
+    _a_new_spare(local_cloud.pid, used | {spare})
+
+
+def test_a_run_starts_even_when_the_spare_runner_died(client, local_cloud):
+    from kfsm_lab.localkfp.store import Store
+
+    used = {Store().run(r.run_id).status().pid for r in client.list_runs(page_size=100).runs or []}
+    spare = _a_new_spare(local_cloud.pid, used)
+    os.kill(spare, signal.SIGKILL)
+    run_id = _submit(client, pl.adder, {"a": 1, "b": 1}).run_id
+    assert _wait(client, run_id).state == "SUCCEEDED"
+    assert Store().run(run_id).status().pid != spare
+    _a_new_spare(local_cloud.pid, used | {spare, Store().run(run_id).status().pid})
