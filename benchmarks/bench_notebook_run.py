@@ -47,11 +47,12 @@ def run(section: Section | None = None, footprint: Section | None = None) -> tup
             if pid:
                 found["local cloud"] = pid
             for child in children_of(proc.pid):
-                cmd = cmdline(child)
-                if "ipykernel" in cmd:
+                if "ipykernel" in cmdline(child):
                     found["notebook kernel"] = child
-                elif "kfsm_lab.pipeline.local_runner" in cmd:
-                    found["pipeline runner"] = child
+            for child in children_of(pid) if pid else []:  # the cloud's helpers: runners (a spare), zygotes
+                cmd = cmdline(child)
+                if "kfsm_lab.localkfp.runner" in cmd or "kfsm_lab.localkfp.zygote" in cmd:
+                    found[f"helper {child}"] = child
             return found
 
         try:
@@ -86,10 +87,13 @@ def run(section: Section | None = None, footprint: Section | None = None) -> tup
     footprint.add("peak RSS, notebook kernel (VmHWM)", f"{kern:.0f} MB")
     footprint.add("local cloud + kernel", f"{both:.0f} MB", f"< {GOAL_FOOTPRINT_MB:g} MB",
                   both < GOAL_FOOTPRINT_MB and cloud > 0 and kern > 0)
-    if sampler.peak_mb("pipeline runner"):
-        runner = sampler.peak_mb("pipeline runner")
-        footprint.note(f"the detached pipeline runner (kfp.local) peaked at {runner:.0f} MB too; it lives "
-                       "only while a run goes on (its steps run in further short-lived processes)")
+    helpers = [sampler.peak_mb(k) for k in sampler.peaks_kb if k.startswith("helper ")]
+    if helpers:
+        footprint.add("the cloud's run helpers (runners, the spare, their zygotes), each at its peak",
+                      f"{sum(helpers):.0f} MB", note=f"{len(helpers)} processes")
+        footprint.add("local cloud + kernel + run helpers", f"{both + sum(helpers):.0f} MB")
+        footprint.note("the run helpers: a run's runner and the zygote that forks its steps, and one spare "
+                       "runner (with its zygote) waiting for the next run; the spare stays while the cloud runs")
     return section, footprint
 
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from . import model, secrets, spec, tasks
 from .model import RunStatus, TaskStatus
+from .spare import TAKEN
 from .store import RunFiles
 from .zygote import Zygote
 
@@ -299,6 +300,8 @@ def _spare() -> int:
         if not line.strip():
             return 0  # the API is gone (or closed us): no run to do
         req = json.loads(line)
+        sys.stdout.buffer.write(TAKEN)  # the API hands the run to a fresh runner unless it reads this
+        sys.stdout.flush()
         os.environ.clear()
         os.environ.update(req["env"])
         run_dir = Path(req["run_dir"])

@@ -4,7 +4,8 @@ A runner's own start — a Python, kfp.local, and its zygote importing kfp and b
 between ``create_run`` and the first task's first line. The local Kubeflow Pipelines API keeps one
 spare runner started (``python -m kfsm_lab.localkfp.runner --spare``): it imports all that, then
 waits on its stdin. A run hands it the run's folder and environment (one JSON line) and it becomes
-that run's runner, exactly as a freshly started one — its own session, its pid in the run's status,
+that run's runner (it answers ``taken`` first: one that died a moment ago is noticed and a fresh
+runner started instead), exactly as a freshly started one — its own session, its pid in the run's status,
 SIGTERM to terminate — while the API starts the next spare. When the API goes away the spare's
 stdin closes and it exits; a spare that died is simply replaced by a fresh start.
 """
@@ -12,11 +13,15 @@ stdin closes and it exits; a spare that died is simply replaced by a fresh start
 from __future__ import annotations
 
 import json
+import select
 import subprocess
 import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+
+TAKEN = b"taken\n"
+ANSWER_SECONDS = 5.0  # a live spare answers in milliseconds; this only bounds a hung one
 
 
 class SpareRunner:
@@ -33,9 +38,9 @@ class SpareRunner:
             if self._closed or (self._proc is not None and self._proc.poll() is None):
                 return
             with open(self._log_path, "ab") as log:
-                self._proc = subprocess.Popen(
+                self._proc = subprocess.Popen(  # stdout: only its "taken" answer; its own words go to the log
                     [sys.executable, "-m", "kfsm_lab.localkfp.runner", "--spare"], env=self._env(),
-                    stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, start_new_session=True,
                     close_fds=True)
 
     def take(self, run_dir: Path, env: dict[str, str]) -> subprocess.Popen | None:
@@ -48,10 +53,15 @@ class SpareRunner:
         try:
             proc.stdin.write(json.dumps({"run_dir": str(run_dir), "env": env}).encode() + b"\n")
             proc.stdin.close()
-        except OSError:
+            # it answers once it has the run: a spare that died (or hangs) a moment ago does not get it
+            answered = select.select([proc.stdout], [], [], ANSWER_SECONDS)[0] and proc.stdout.readline()
+        except (OSError, ValueError):
+            answered = b""
+        if answered != TAKEN:
             proc.kill()
             self.start()
             return None
+        proc.stdout.close()
         self.start()
         return proc
 
