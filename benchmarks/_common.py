@@ -72,6 +72,22 @@ def proc_kb(pid: int, key: str) -> int | None:
     return None
 
 
+def pss_kb(pid: int) -> int | None:
+    """Proportional set size (kB): shared pages split between the processes that share them.
+
+    Right for summing over processes that share pages, such as the tasks a zygote forks (their RSS
+    would count the zygote's pages once per task).
+    """
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
 def rss_mb(pid: int) -> float:
     kb = proc_kb(pid, "VmRSS")
     return float("nan") if kb is None else kb / 1024
@@ -84,10 +100,14 @@ class PeakSampler:
     that start and end between two samples.
     """
 
-    def __init__(self, find: Callable[[], dict[str, int]], every: float = 0.2) -> None:
+    def __init__(self, find: Callable[[], dict[str, int]], every: float = 0.2,
+                 group: Callable[[], list[int]] | None = None) -> None:
         self.find = find
         self.every = every
         self.peaks_kb: dict[str, int] = {}
+        self.group = group  # processes whose summed PSS is tracked too (its peak over the samples)
+        self.group_peak_kb = 0
+        self.group_size = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -97,6 +117,11 @@ class PeakSampler:
                 hwm = proc_kb(pid, "VmHWM")
                 if hwm is not None:
                     self.peaks_kb[name] = max(self.peaks_kb.get(name, 0), hwm)
+            if self.group is not None:
+                pids = self.group()
+                total = sum(pss_kb(p) or 0 for p in pids)
+                if total > self.group_peak_kb:
+                    self.group_peak_kb, self.group_size = total, len(pids)
             self._stop.wait(self.every)
 
     def __enter__(self) -> PeakSampler:

@@ -49,14 +49,15 @@ def run(section: Section | None = None, footprint: Section | None = None) -> tup
             for child in children_of(proc.pid):
                 if "ipykernel" in cmdline(child):
                     found["notebook kernel"] = child
-            for child in children_of(pid) if pid else []:  # the cloud's helpers: runners (a spare), zygotes
-                cmd = cmdline(child)
-                if "kfsm_lab.localkfp.runner" in cmd or "kfsm_lab.localkfp.zygote" in cmd:
-                    found[f"helper {child}"] = child
             return found
 
+        def helpers() -> list[int]:
+            """The cloud's run helpers: runners (the spare too), zygotes and the steps they fork, fit workers."""
+            pid = cloud_pid()
+            return children_of(pid) if pid else []
+
         try:
-            with PeakSampler(find) as sampler:
+            with PeakSampler(find, group=helpers) as sampler:
                 output, _ = proc.communicate(timeout=600)
             wall = time.perf_counter() - t0
         finally:
@@ -87,13 +88,15 @@ def run(section: Section | None = None, footprint: Section | None = None) -> tup
     footprint.add("peak RSS, notebook kernel (VmHWM)", f"{kern:.0f} MB")
     footprint.add("local cloud + kernel", f"{both:.0f} MB", f"< {GOAL_FOOTPRINT_MB:g} MB",
                   both < GOAL_FOOTPRINT_MB and cloud > 0 and kern > 0)
-    helpers = [sampler.peak_mb(k) for k in sampler.peaks_kb if k.startswith("helper ")]
-    if helpers:
-        footprint.add("the cloud's run helpers (runners, the spare, their zygotes), each at its peak",
-                      f"{sum(helpers):.0f} MB", note=f"{len(helpers)} processes")
-        footprint.add("local cloud + kernel + run helpers", f"{both + sum(helpers):.0f} MB")
-        footprint.note("the run helpers: a run's runner and the zygote that forks its steps, and one spare "
-                       "runner (with its zygote) waiting for the next run; the spare stays while the cloud runs")
+    if sampler.group_peak_kb:
+        helpers = sampler.group_peak_kb / 1024
+        footprint.add("the cloud's run helpers (peak of their summed PSS)", f"{helpers:.0f} MB",
+                      note=f"{sampler.group_size} processes at that moment")
+        footprint.add("local cloud + kernel + run helpers", f"{both + helpers:.0f} MB")
+        footprint.note("the run helpers: a run's runner, the zygote that forks its steps (and the steps), one spare "
+                       "runner with its zygote waiting for the next run (it stays while the cloud runs); summed as "
+                       "PSS, which splits the pages a forked step shares with its zygote instead of counting them "
+                       "once per process")
     return section, footprint
 
 

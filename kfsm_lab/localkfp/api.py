@@ -144,13 +144,18 @@ class LocalKfpApp:
         self.store = store or Store()
         self._children: dict[str, subprocess.Popen] = {}
         self.origin = ""  # set by the server once bound: its own http://127.0.0.1:PORT
-        self.spare: SpareRunner | None = None  # started by :meth:`start_spare` (the server does)
+        self.spare: SpareRunner | None = None  # see :meth:`start_spare`
 
     def start_spare(self) -> None:
-        """Keep one runner started ahead for the next run (see :mod:`.spare`)."""
+        """Keep one runner started ahead for the next run (see :mod:`.spare`).
+
+        Called on the API's first request (a client that is about to submit: ``kfp.Client()`` asks for
+        the health first) and by the server a few seconds after the cloud starts. Not at once at the
+        start: its imports took ~1.4 s of CPU in the middle of a cold ``setup`` on 2 cores.
+        """
         if self.spare is None:
             self.spare = SpareRunner(self._base_env, self.store.root / "spare-runner.log")
-        self.spare.start()
+            self.spare.start()
 
     # -- WSGI -----------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -159,6 +164,8 @@ class LocalKfpApp:
         query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).items()}
         try:
             self._guard(method, environ)
+            if self.spare is None:
+                self.start_spare()
             if path.startswith(API + "/"):
                 status, body = self._api(method, path[len(API):], query, environ)
                 return _reply(start_response, status, "application/json", json.dumps(body).encode())

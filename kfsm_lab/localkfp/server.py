@@ -10,6 +10,8 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from ..localcloud.peer import SameUserHandlerMixin
 from .api import LocalKfpApp
 
+SPARE_AFTER_SECONDS = 8.0  # the spare runner starts by then even if no client has asked the API anything
+
 
 class _QuietHandler(SameUserHandlerMixin, WSGIRequestHandler):
     """Notes the peer's uid on each connection (the app refuses other local users in KFP's error shape)."""
@@ -32,6 +34,7 @@ class LocalKfpServer:
         self.port = self.httpd.server_address[1]
         self.app.origin = self.endpoint_url
         self._thread: threading.Thread | None = None
+        self._later: threading.Timer | None = None
 
     @property
     def endpoint_url(self) -> str:
@@ -40,10 +43,14 @@ class LocalKfpServer:
     def start(self) -> LocalKfpServer:
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True, name="kfsm-localkfp")
         self._thread.start()
-        self.app.start_spare()
+        self._later = threading.Timer(SPARE_AFTER_SECONDS, self.app.start_spare)
+        self._later.daemon = True
+        self._later.start()
         return self
 
     def shutdown(self) -> None:
+        if self._later is not None:
+            self._later.cancel()
         if self.app.spare is not None:
             self.app.spare.close()
         self.httpd.shutdown()

@@ -18,6 +18,7 @@ Messages go over a ``SOCK_SEQPACKET`` socket pair: a request is JSON plus the pi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -150,6 +151,10 @@ class Zygote:
 
     def close(self) -> None:
         try:
+            # shutdown first: close alone leaves the reader thread's recv holding the socket open, so
+            # the zygote would not see the end (it waited the full 5 s below)
+            with contextlib.suppress(OSError):
+                self.sock.shutdown(socket.SHUT_RDWR)
             self.sock.close()
         finally:
             try:

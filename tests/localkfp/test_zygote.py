@@ -138,3 +138,10 @@ def test_a_task_stopped_before_it_starts_never_runs(zygote, tmp_path):
     code, _ = proc.run(command, dict(os.environ), tmp_path / "never.log")
     assert code == -signal.SIGTERM and proc.proc is None
     assert "word=never" not in tmp_path.joinpath("never.log").read_text()
+
+
+def test_the_zygote_ends_by_itself_when_its_runner_closes_it():
+    z = Zygote()
+    z.close()
+    # it saw the end of its socket and exited 0; a zygote that did not would have been killed (-9) after 5 s
+    assert z.proc.returncode == 0
