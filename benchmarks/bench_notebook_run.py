@@ -4,7 +4,7 @@ The command runs as a user would type it (``kfsm-lab run --no-progress -o DIR``)
 folder, so the local cloud starts cold. The split comes from ``summary.json``'s per-cell seconds
 (papermill's own cell durations); *kernel start and papermill overhead* is wall − the sum of all cells.
 While it runs, a sampler reads ``VmHWM`` (the kernel's peak-RSS mark) of the local cloud, the
-notebook kernel and the pipeline runner from ``/proc``. Goals: wall < 60 s; cloud + kernel < 1 GB.
+notebook kernel and the pipeline runner from ``/proc``. Goals: wall ≤ 12 s; cloud + kernel < 1 GB.
 
     .venv/bin/python benchmarks/bench_notebook_run.py
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import PeakSampler, Section, children_of, cloud_pid, cmdline, fresh_state_dir, stop_cloud
 
-GOAL_WALL_S = 60.0
+GOAL_WALL_S = 12.0  # kernel start included, on a quiet machine (it was < 60 s before the speed-ups)
 GOAL_FOOTPRINT_MB = 1024.0
 SPLIT = ("settings", "setup", "doctor", "compile", "submit", "pipeline", "predict", "figures", "cleanup", "summary")
 
@@ -69,7 +69,7 @@ def run(section: Section | None = None, footprint: Section | None = None) -> tup
     cells = summary.get("cell_seconds", {})
     in_cells = sum(cells.values())
     kernel = wall - in_cells
-    section.add("kfsm-lab run wall", f"{wall:.1f} s", f"< {GOAL_WALL_S:g} s", wall < GOAL_WALL_S)
+    section.add("kfsm-lab run wall", f"{wall:.1f} s", f"≤ {GOAL_WALL_S:g} s", wall <= GOAL_WALL_S)
     section.add("  kernel start + papermill overhead (wall − Σ cells)", f"{kernel:.1f} s")
     for key in SPLIT:
         if key in cells:

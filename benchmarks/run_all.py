@@ -11,7 +11,7 @@ the cores; while it runs, the CPU time of processes outside the benchmark's own 
 before it still exceeds half the cores or others used more than a quarter of the CPU while it ran
 — a busy machine slows the floor too and can make a ratio look better than it is. (The load after
 a benchmark is recorded but not judged: it is mostly the benchmark's own work.)
-About 4–5 minutes on a 2-core machine; ``--quick`` shortens the endpoint loops.
+About 7–9 minutes on a 2-core machine (with the waits for the load to settle); ``--quick`` shortens the endpoint loops.
 ``--profile`` adds a pyinstrument profile of the kit's time to first prediction to the results.
 """
 
@@ -104,7 +104,7 @@ def _profile_kit() -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="shorter endpoint loops (100 calls, 4 s per case)")
+    ap.add_argument("--quick", action="store_true", help="shorter endpoint loops (60 calls, 2 s per case and round)")
     ap.add_argument("--only", default=",".join(ORDER), help=f"comma-separated subset of {','.join(ORDER)}")
     ap.add_argument("--profile", action="store_true", help="append a profile of the kit's first prediction")
     ap.add_argument("--output", default=str(RESULTS), help="where to write the results (default RESULTS.md)")
@@ -117,7 +117,7 @@ def main() -> int:
     facts = machine_facts()
     started = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     print(f"kfsm_lab benchmarks, {started}: " + ", ".join(f"{k} {v}" for k, v in facts.items()), flush=True)
-    calls, seconds = (100, 4.0) if args.quick else (300, 8.0)
+    calls, seconds = (60, 2.0) if args.quick else (150, 4.0)  # per case and round (3 rounds)
     footprint = Section("Footprint (peak memory during kfsm-lab run, start-up)")
     jobs: dict[str, Callable[[], list[Section]]] = {
         "first": lambda: [bench_first_prediction.run(repeats=3)],

@@ -69,9 +69,11 @@ class SpareRunner:
         with self._lock:
             self._closed = True
             proc, self._proc = self._proc, None
-        if proc is not None and proc.stdin is not None:
+        if proc is not None:
+            # an idle spare holds nothing: end it now (its zygote follows when their socket closes) rather
+            # than wait for it to finish importing and read the end of its input
+            proc.terminate()
             try:
-                proc.stdin.close()  # an idle spare exits on end of input
                 proc.wait(5)
-            except (OSError, subprocess.TimeoutExpired):
+            except subprocess.TimeoutExpired:
                 proc.kill()
