@@ -9,7 +9,10 @@ with the spread. Before each benchmark the 1-minute load is given up to 2 minute
 the cores; while it runs, the CPU time of processes outside the benchmark's own tree is measured
 (``_common.Others``). A benchmark is marked noisy, and its goals "not judged", when the load
 before it still exceeds half the cores or others used more than a quarter of the CPU while it ran
-— a busy machine slows the floor too and can make a ratio look better than it is. (The load after
+— a busy machine slows the floor too and can make a ratio look better than it is. A fixed piece of
+CPU work is also timed at each benchmark's ends and its slowdown against its best printed (the host
+can slow this machine without any process of its own being busy); it is not judged (see
+``_common.calibrate``). (The load after
 a benchmark is recorded but not judged: it is mostly the benchmark's own work.)
 About 7–9 minutes on a 2-core machine (with the waits for the load to settle); ``--quick`` shortens the endpoint loops.
 ``--profile`` adds a pyinstrument profile of the kit's time to first prediction to the results.
@@ -36,7 +39,7 @@ import bench_scaling
 import bench_startup
 import bench_transform
 import bench_tuning
-from _common import Others, Section, load1, machine_facts, noisy_load, settle
+from _common import Others, Section, calibrate, load1, machine_facts, noisy_load, settle
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 ORDER = ("first", "notebook", "endpoint", "transform", "tuning", "scaling", "startup", "polling")
@@ -76,6 +79,8 @@ def render(facts: dict[str, str], started: str, sections: list[Section], total: 
             load = f"; load {s.load_before:.2f} → {s.load_after:.2f}"
             if s.others is not None:
                 load += f"; others used {s.others:.0%} of the CPU"
+            if s.slow is not None:
+                load += f"; speed at its ends 1/{s.slow:.2f} of its best (not judged)"
             load += " — **noisy**" if s.noisy else ""
         lines += ["", f"## {s.title}", "", f"({s.seconds:.0f} s{load})", "",
                   "| figure | value | goal | met | detail |", "|---|---|---|---|---|"]
@@ -115,6 +120,8 @@ def main() -> int:
         ap.error(f"unknown benchmark(s) {sorted(unknown)}; choose from {','.join(ORDER)}")
     os.environ.pop("AWS_PROFILE", None)  # loopback only: nothing here may reach a real account
     facts = machine_facts()
+    for _ in range(3):
+        calibrate()  # the machine's best speed for a fixed piece of work, before any benchmark runs
     started = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     print(f"kfsm_lab benchmarks, {started}: " + ", ".join(f"{k} {v}" for k, v in facts.items()), flush=True)
     calls, seconds = (60, 2.0) if args.quick else (150, 4.0)  # per case and round (3 rounds)
@@ -157,6 +164,7 @@ def main() -> int:
             s.load_before = before if s.load_before is None else max(s.load_before, before)
             s.load_after = after if s.load_after is None else max(s.load_after, after)
             s.others = others.share if s.others is None else max(s.others, others.share or 0.0)
+            s.slow = others.slow if s.slow is None else max(s.slow, others.slow or 0.0)
             s.judge()
     profile = _profile_kit() if args.profile else None
     total = time.perf_counter() - t_all
