@@ -145,17 +145,19 @@ class LocalKfpApp:
         self._children: dict[str, subprocess.Popen] = {}
         self.origin = ""  # set by the server once bound: its own http://127.0.0.1:PORT
         self.spare: SpareRunner | None = None  # see :meth:`start_spare`
+        self._spare_lock = threading.Lock()
 
     def start_spare(self) -> None:
         """Keep one runner started ahead for the next run (see :mod:`.spare`).
 
-        Called on the API's first request (a client that is about to submit: ``kfp.Client()`` asks for
-        the health first) and by the server a few seconds after the cloud starts. Not at once at the
-        start: its imports took ~1.4 s of CPU in the middle of a cold ``setup`` on 2 cores.
+        Called once the cloud's warm-up is done (about when a cold ``setup`` ends), on the API's first
+        request, and by the server a few seconds after the start, whichever comes first. Not at once at
+        the start: its imports took ~1.4 s of CPU in the middle of a cold ``setup`` on 2 cores.
         """
-        if self.spare is None:
-            self.spare = SpareRunner(self._base_env, self.store.root / "spare-runner.log")
-            self.spare.start()
+        with self._spare_lock:
+            if self.spare is None:
+                self.spare = SpareRunner(self._base_env, self.store.root / "spare-runner.log")
+                self.spare.start()
 
     # -- WSGI -----------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
