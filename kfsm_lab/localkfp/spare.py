@@ -13,6 +13,7 @@ stdin closes and it exits; a spare that died is simply replaced by a fresh start
 from __future__ import annotations
 
 import json
+import os
 import select
 import subprocess
 import sys
@@ -37,7 +38,8 @@ class SpareRunner:
         with self._lock:
             if self._closed or (self._proc is not None and self._proc.poll() is None):
                 return
-            with open(self._log_path, "ab") as log:
+            fd = os.open(self._log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)  # private, as every log here
+            with os.fdopen(fd, "ab") as log:
                 self._proc = subprocess.Popen(  # stdout: only its "taken" answer; its own words go to the log
                     [sys.executable, "-m", "kfsm_lab.localkfp.runner", "--spare"], env=self._env(),
                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, start_new_session=True,
