@@ -409,6 +409,13 @@ class Section:
         return (self.load_before is not None and noisy_load(self.load_before)) or \
             (self.others is not None and self.others > OTHERS_LIMIT)
 
+    def record(self, before: float, after: float, others: Others) -> None:
+        """Keep the worst of what was seen around it (a section can be filled by more than one benchmark)."""
+        self.load_before = before if self.load_before is None else max(self.load_before, before)
+        self.load_after = after if self.load_after is None else max(self.load_after, after)
+        self.others = others.share if self.others is None else max(self.others, others.share or 0.0)
+        self.slow = others.slow if self.slow is None else max(self.slow, others.slow or 0.0)
+
     def judge(self) -> None:
         """Mark every goal "not judged" when the machine was busy with other work (see :attr:`noisy`)."""
         if self.noisy:
@@ -436,10 +443,7 @@ def watched(section: Section) -> Iterator[Section]:
     finally:
         others.stop()
         after = load1()
-        section.load_before = before if section.load_before is None else max(section.load_before, before)
-        section.load_after = after if section.load_after is None else max(section.load_after, after)
-        section.others = others.share if section.others is None else max(section.others, others.share or 0.0)
-        section.slow = others.slow if section.slow is None else max(section.slow, others.slow or 0.0)
+        section.record(before, after, others)
         section.judge()
         section.note(f"1-minute load average {before:.2f} before, {after:.2f} after; {others.text()}"
                      + (" — a busy machine: the goals are not judged" if section.noisy else ""))

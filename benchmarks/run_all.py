@@ -161,10 +161,7 @@ def main() -> int:
             if s not in sections:
                 sections.append(s)
             s.seconds += time.perf_counter() - t if s is not footprint else 0.0
-            s.load_before = before if s.load_before is None else max(s.load_before, before)
-            s.load_after = after if s.load_after is None else max(s.load_after, after)
-            s.others = others.share if s.others is None else max(s.others, others.share or 0.0)
-            s.slow = others.slow if s.slow is None else max(s.slow, others.slow or 0.0)
+            s.record(before, after, others)
             s.judge()
     profile = _profile_kit() if args.profile else None
     total = time.perf_counter() - t_all

@@ -15,7 +15,6 @@ validation reads is loaded.
 
 from __future__ import annotations
 
-import importlib
 import threading
 from typing import Any
 
@@ -28,10 +27,9 @@ SERVICES = ("s3", "iam", "sts", "logs")
 def _probe(gw: Any, region: str, moto_app: Any = None) -> None:
     from .sagemaker.validation import _model
 
-    for service in SERVICES if moto_app is not None and hasattr(moto_app, "warm") else ():
+    for service in SERVICES if moto_app is not None else ():
         try:
-            moto_app.warm(service)
-            importlib.import_module(f"moto.{service}.responses")
+            moto_app.warm(service)  # its routes and its responses module
         except Exception:  # noqa: BLE001, S112 - only a head start; the probes below do it anyway
             continue
     calls = (

@@ -290,8 +290,7 @@ class Runner:
 
 def _spare() -> int:
     """Start everything a run needs, then wait for one on stdin (see :mod:`.spare`)."""
-    zygote = Zygote()  # it imports kfp and boto3 meanwhile
-    try:
+    with Zygote() as zygote:  # it imports kfp and boto3 meanwhile
         from kfp import local  # noqa: F401 - what Runner.run, _run_dag and tasks.execute import
         from kfp.local import executor_input_utils, executor_output_utils, io  # noqa: F401
         from kfp.local.orchestrator.orchestrator_utils import OrchestratorUtils  # noqa: F401
@@ -311,8 +310,6 @@ def _spare() -> int:
         os.dup2(out, 2)
         os.close(out)
         return _run(run_dir, zygote)
-    finally:
-        zygote.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -323,11 +320,8 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m kfsm_lab.localkfp.runner RUN_DIR", file=sys.stderr)
         return 2
     run_dir = Path(args[0])
-    zygote = Zygote()  # it imports kfp and boto3 while this process reads the run
-    try:
+    with Zygote() as zygote:  # it imports kfp and boto3 while this process reads the run
         return _run(run_dir, zygote)
-    finally:
-        zygote.close()
 
 
 def _run(run_dir: Path, zygote: Zygote) -> int:

@@ -100,10 +100,10 @@ class TaskProcess:
         self.zygote = zygote
 
     def _start(self, command: list[str], env: dict[str, str]) -> subprocess.Popen | ForkedTask:
-        args = lightweight_args(command, env) if self.zygote is not None else None
-        forked = self.zygote.spawn(args, env) if self.zygote is not None and args is not None else None
-        if forked is not None:
-            return forked
+        if self.zygote is not None and (args := lightweight_args(command, env)) is not None:
+            forked = self.zygote.spawn(args, env)
+            if forked is not None:  # None: the zygote is gone; start it as below
+                return forked
         # its own process group: kfp's `sh -ec` wrapper does not pass signals on to the Python step
         return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, text=True, bufsize=1, errors="replace", process_group=0)

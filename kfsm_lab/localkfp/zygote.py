@@ -149,6 +149,12 @@ class Zygote:
         stdout = os.fdopen(r, "r", buffering=1, encoding="utf-8", errors="replace")
         return ForkedTask(pid, stdout, self._event(pid), self._codes)
 
+    def __enter__(self) -> Zygote:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         try:
             # shutdown first: close alone leaves the reader thread's recv holding the socket open, so

@@ -621,9 +621,12 @@ class JobRunner:
             return self._fit_here(X, params, on_step)  # a job does not fail because a helper process did
 
     def _fit(self, X: np.ndarray, params: kmeans.KMeansParams, on_step: kmeans.OnStep) -> kmeans.FitResult:
-        if self._own_fit.locked():
+        if not self._own_fit.acquire(blocking=False):  # another fit holds the cloud's interpreter
             return self._fit_away(X, params, on_step)
-        return self._fit_here(X, params, on_step)
+        try:
+            return kmeans.fit(X, params, on_step=on_step)
+        finally:
+            self._own_fit.release()
 
     def _training(self, backend: SageMakerBackend, job: TrainingJob) -> None:
         with self._blas:
@@ -642,8 +645,7 @@ class JobRunner:
         _spawn(_transform, backend, job)
 
     def start_tuning(self, backend: SageMakerBackend, job: TuningJob, space: Space) -> None:
-        parallel = int((job.config.get("ResourceLimits") or {}).get("MaxParallelTrainingJobs") or 1)
-        self._workers.warm(min(parallel, os.cpu_count() or 1))  # ready while the first trial downloads its data
+        self._workers.warm(min(job.max_parallel, os.cpu_count() or 1))  # ready while the first trial downloads
         tuning.start(backend, job, space)
 
     def load_variants(self, backend: SageMakerBackend, specs: list[dict[str, Any]]) -> list[LoadedVariant]:

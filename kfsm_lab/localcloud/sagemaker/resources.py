@@ -316,6 +316,11 @@ class TuningJob(Resource):
         return self.request.get("HyperParameterTuningJobConfig", {})
 
     @property
+    def max_parallel(self) -> int:
+        """How many trials may run at once (``ResourceLimits.MaxParallelTrainingJobs``, at least 1)."""
+        return max(1, int((self.config.get("ResourceLimits") or {}).get("MaxParallelTrainingJobs") or 1))
+
+    @property
     def objective(self) -> dict[str, Any]:
         return self.config.get("HyperParameterTuningJobObjective") or {}
 

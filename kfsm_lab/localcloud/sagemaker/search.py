@@ -13,6 +13,7 @@ believer"), so parallel trials spread out instead of proposing the same point.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import warnings
@@ -212,15 +213,16 @@ def _warm_up() -> None:
         pass
 
 
-_warmed: list[bool] = []  # the warm-up runs once per process
+@functools.cache
+def _warm_up_once() -> None:
+    import threading
+
+    threading.Thread(target=_warm_up, daemon=True, name="kfsm-bayes-import").start()
 
 
 def make_strategy(name: str, space: Space, seed: int, sign: float) -> Strategy:
-    if name == "Bayesian" and not _warmed:
-        import threading
-
-        _warmed.append(True)
-        threading.Thread(target=_warm_up, daemon=True, name="kfsm-bayes-import").start()
+    if name == "Bayesian":
+        _warm_up_once()
     return {"Random": RandomSearch, "Grid": GridSearch, "Bayesian": BayesianSearch}[name](space, seed, sign)
 
 

@@ -208,7 +208,7 @@ class Tuner:
         self.space = space
         config = tuning.config
         limits = config.get("ResourceLimits") or {}
-        self.parallel = max(1, int(limits.get("MaxParallelTrainingJobs") or 1))
+        self.parallel = tuning.max_parallel
         grid = len(space.grid()) if config.get("Strategy") == "Grid" else None
         total = limits.get("MaxNumberOfTrainingJobs")
         self.total = int(total) if total is not None else int(grid or 1)
