@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import orjson
 
 from ..data import csvio, recordio
 from .kmeans import squared_distances
@@ -88,7 +89,7 @@ def parse_request(body: bytes, content_type: str | None, width: int) -> np.ndarr
         X = X[:, label_size:]
     elif ctype == JSON:
         try:
-            doc = json.loads(body or b"null")
+            doc = orjson.loads(body or b"null")
         except (ValueError, RecursionError):
             raise InferenceError("the application/json body is not valid JSON") from None
         if not isinstance(doc, dict) or not isinstance(doc.get("instances"), list):
@@ -96,7 +97,7 @@ def parse_request(body: bytes, content_type: str | None, width: int) -> np.ndarr
         X = _rows([_instance(o, i) for i, o in enumerate(doc["instances"])], width)
     elif ctype == JSONLINES:
         try:
-            objs = [json.loads(ln) for ln in body.decode().splitlines() if ln.strip()]
+            objs = [orjson.loads(ln) for ln in body.splitlines() if ln.strip()]
         except (ValueError, RecursionError):
             raise InferenceError("a line of the application/jsonlines body is not valid JSON") from None
         X = _rows([_instance(o, i) for i, o in enumerate(objs)], width)
