@@ -9,10 +9,12 @@ notebook itself saw.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,8 +74,9 @@ def _papermill() -> Any:
     return papermill
 
 
+@functools.cache  # the bundled notebooks do not change while a process runs; each inspection took 0.1 s
 def parameters(name: str) -> dict[str, dict[str, Any]]:
-    """The tagged ``parameters`` cell: name → {default, type, help}."""
+    """The tagged ``parameters`` cell: name → {default, type, help} (do not change the answer: it is shared)."""
     papermill = _papermill()
 
     return {k: {"default": v["default"], "type": v.get("inferred_type_name"), "help": v.get("help", "")}
@@ -148,12 +151,17 @@ def _extract(nb_path: Path, out_dir: Path) -> tuple[dict[str, Any], list[str], d
     return summary, figures, cell_seconds
 
 
-def _socket_kernel_manager(folder: str) -> type:
+def _socket_kernel_manager(folder: str, started: Callable[[], None] | None = None) -> type:
     """A kernel manager whose channels are Unix sockets in ``folder`` (a private temporary folder).
 
     Over TCP every headless run printed the kernel's "running over TCP without encryption" warning —
-    and was reachable by other users of the machine; local sockets are neither.
+    and was reachable by other users of the machine; local sockets are neither. ``started`` is called
+    (on a worker thread) once the kernel process is launched and before papermill waits for it, so the
+    caller's own slow preparation — the local cloud's start — overlaps the kernel's; if it raises, the
+    kernel is shut down and no cell runs.
     """
+    import asyncio
+
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import default
 
@@ -166,12 +174,27 @@ def _socket_kernel_manager(folder: str) -> type:
         def _ip(self) -> str:
             return str(Path(folder) / "kernel")
 
+        async def start_kernel(self, **kw: Any) -> None:
+            await super().start_kernel(**kw)
+            if started is None:
+                return
+            try:
+                await asyncio.to_thread(started)
+            except BaseException:
+                await self.shutdown_kernel(now=True)
+                raise
+
     return SocketKernelManager
 
 
 def run_notebook(name: str, params: dict[str, Any], output_dir: str | Path = "kfsm-lab-output",
-                 progress: bool = True, kernel_name: str = KERNEL) -> NotebookRun:
-    """Execute a bundled notebook headless; never raises for a failing cell (see ``.ok``/``.error``)."""
+                 progress: bool = True, kernel_name: str = KERNEL,
+                 kernel_started: Callable[[], None] | None = None) -> NotebookRun:
+    """Execute a bundled notebook headless; never raises for a failing cell (see ``.ok``/``.error``).
+
+    ``kernel_started`` runs while the kernel starts, before the first cell (see
+    :func:`_socket_kernel_manager`); what it raises is raised from here, with no cell run.
+    """
     papermill = _papermill()
     from papermill.exceptions import PapermillExecutionError
 
@@ -188,7 +211,7 @@ def run_notebook(name: str, params: dict[str, Any], output_dir: str | Path = "kf
         try:
             papermill.execute_notebook(str(src), str(out_nb), parameters=params, kernel_name=kernel_name,
                                        progress_bar=progress, cwd=str(out_dir), log_output=False,
-                                       kernel_manager_class=_socket_kernel_manager(sockets))
+                                       kernel_manager_class=_socket_kernel_manager(sockets, kernel_started))
         except PapermillExecutionError as exc:
             error = f"cell {exc.cell_index} failed: {exc.ename}: {exc.evalue}"
     wall = time.perf_counter() - t0

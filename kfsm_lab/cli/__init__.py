@@ -102,6 +102,17 @@ def main(ui_lang: str | None) -> None:
         set_lang(ui_lang)
 
 
+def console() -> None:
+    """The ``kfsm-lab`` command: :func:`run`, then a quick exit (see :mod:`kfsm_lab.exiting`)."""
+    from ..exiting import exit_code, exit_now
+
+    try:
+        run()
+    except SystemExit as exc:
+        exit_now(exit_code(exc))
+    exit_now(0)
+
+
 def run() -> None:
     """Console entry point that turns kit errors into one clear line and exit status 1."""
     from ..errors import KfsmError

@@ -107,8 +107,55 @@ class _RunFollower:
                 continue
 
 
+class _CloudStart:
+    """The local cloud starting on a thread while papermill starts the notebook's kernel.
+
+    Both take about a second on 2 cores, one after the other they took two. :meth:`wait` is called
+    once the kernel process is launched and before its first cell (see ``run_notebook``'s
+    ``kernel_started``): it says where the cloud is, or raises why it did not start.
+    """
+
+    def __init__(self, pace: Any) -> None:
+        self._pace = pace
+        self._said = False
+        self._error: BaseException | None = None
+        self._info: Any = None
+        self._before: Any = None
+        self._thread = threading.Thread(target=self._start, daemon=True, name="kfsm-cloud-start")
+        self._thread.start()
+
+    def _start(self) -> None:
+        from ..localcloud import ensure_running, status
+
+        try:
+            self._before = status()
+            self._info = ensure_running(pace=self._pace, lease=False)  # the kernel shares the command's lease
+        except BaseException as exc:  # noqa: BLE001 - handed to the thread that waits
+            self._error = exc
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def wait(self) -> None:
+        from ..i18n import t
+
+        self.join()
+        if self._error is not None:
+            raise self._error
+        if self._said:
+            return
+        self._said = True
+        info, before, pace = self._info, self._before, self._pace
+        if before is not None and pace is not None and float(pace) != before.pace:
+            click.echo(t(None, "cli.local_cloud_pace", url=info.endpoint_url, running=before.pace,
+                         asked=float(pace)), err=True)
+        else:
+            click.echo(t(None, "cli.local_cloud", url=info.endpoint_url), err=True)
+
+
 def _execute(name: str, params: dict[str, Any], output: str, progress: bool, as_json: bool,
              keep_local_cloud: bool = False) -> None:
+    from ..errors import KfsmError
     from ..i18n import t
     from ..notebooks import check_parameters, run_notebook
 
@@ -117,38 +164,44 @@ def _execute(name: str, params: dict[str, Any], output: str, progress: bool, as_
     target = params.get("target") or _default_target()
     lease = None
     if target == "local":
-        from ..errors import KfsmError
-        from ..localcloud import ensure_running, leases, status
+        from ..localcloud import leases
+        from ..localcloud.lifecycle import resolve_pace
 
-        pace = params.get("pace")
-        before = status()
         try:
+            if params.get("pace") is not None:
+                resolve_pace(params["pace"])  # a bad pace is refused before anything starts
             lease = leases.acquire()  # this command's lease on the cloud; its notebook kernel shares it
-            info = ensure_running(pace=pace, lease=False)  # a bad pace is refused before the cloud changes
         except KfsmError as exc:
-            if lease is not None:
-                leases.release(lease.id)
             fail(exc, as_json)
             return
-        if before is not None and pace is not None and float(pace) != before.pace:
-            click.echo(t(None, "cli.local_cloud_pace", url=info.endpoint_url, running=before.pace,
-                         asked=float(pace)), err=True)
-        else:
-            click.echo(t(None, "cli.local_cloud", url=info.endpoint_url), err=True)
     click.echo(t(None, "cli.running", name=name, target=target, output=output), err=True)
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
+    cloud = _CloudStart(params.get("pace")) if lease is not None else None  # sees the settings the kernel sees
+    failed: KfsmError | None = None
     try:
         with _sharing(lease), (_RunFollower(time.time()) if progress and not as_json else contextlib.nullcontext()):
-            result = run_notebook(name, params, output, progress=progress and not as_json)
+            result = run_notebook(name, params, output, progress=progress and not as_json,
+                                  kernel_started=cloud.wait if cloud is not None else None)
+    except KfsmError as exc:  # the local cloud did not start: no cell ran
+        failed = exc
     finally:
+        if cloud is not None:
+            cloud.join()  # a cloud still starting is waited for before the lease goes
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-        if lease is not None:
+        if lease is not None and failed is not None:
+            from ..localcloud import leases
+
+            leases.release(lease.id)  # no cloud to keep or stop
+        elif lease is not None:
             _release(lease, keep_local_cloud)
+    if failed is not None:
+        fail(failed, as_json)
+        return
     s = result.summary
     if as_json:
         click.echo(json.dumps(s, indent=2, default=str))

@@ -234,4 +234,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from ..exiting import exit_now
+
+    exit_now(main())  # the state is saved: no need to tear moto's objects down one by one

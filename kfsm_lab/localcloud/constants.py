@@ -25,3 +25,4 @@ DEFAULT_IDLE_SECONDS = 15 * 60
 SOCKET_TIMEOUT_ENV = "KFSM_LOCALCLOUD_SOCKET_TIMEOUT"
 DEFAULT_SOCKET_TIMEOUT = 60.0
 SERVICE_NAME = "kfsm-lab-localcloud"
+SHUTDOWN_POLL_SECONDS = 0.05  # how often a server's loop looks for a stop (socketserver's default 0.5 s per server)

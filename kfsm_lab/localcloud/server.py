@@ -42,6 +42,7 @@ from .constants import (
     DEFAULT_SOCKET_TIMEOUT,
     INTERNAL_HEADER,
     SERVICE_NAME,
+    SHUTDOWN_POLL_SECONDS,
     SOCKET_TIMEOUT_ENV,
 )
 
@@ -514,7 +515,7 @@ class LocalCloudServer:
         return f"http://{self.host}:{self.port}"
 
     def serve_forever(self) -> None:
-        self.httpd.serve_forever()
+        self.httpd.serve_forever(SHUTDOWN_POLL_SECONDS)
 
     def start(self) -> LocalCloudServer:
         """Serve on a daemon thread; then give SageMaker its saved state and start saving."""

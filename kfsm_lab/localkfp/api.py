@@ -395,6 +395,8 @@ class LocalKfpApp:
     def _reap(self, run_id: str, proc: subprocess.Popen) -> None:
         proc.wait()
         self._children.pop(run_id, None)
+        if self.spare is not None:
+            self.spare.start()  # the run's steps have the machine no more: have the next run's runner ready
 
     def terminate(self, files: RunFiles, sub: Submission) -> None:
         import signal

@@ -7,6 +7,7 @@ from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from ..localcloud.constants import SHUTDOWN_POLL_SECONDS
 from ..localcloud.peer import SameUserHandlerMixin
 from .api import LocalKfpApp
 
@@ -41,7 +42,8 @@ class LocalKfpServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> LocalKfpServer:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True, name="kfsm-localkfp")
+        self._thread = threading.Thread(target=self.httpd.serve_forever, args=(SHUTDOWN_POLL_SECONDS,), daemon=True,
+                                        name="kfsm-localkfp")
         self._thread.start()
         self._later = threading.Timer(SPARE_AFTER_SECONDS, self.app.start_spare)
         self._later.daemon = True

@@ -226,6 +226,22 @@ def test_a_run_starts_on_the_spare_runner_and_the_next_spare_is_started(client, 
     _a_new_spare(local_cloud.pid, used | {spare})
 
 
+def test_the_next_spare_waits_for_the_run_to_end(client, local_cloud):
+    from kfsm_lab.localkfp.store import Store
+
+    used = {Store().run(r.run_id).status().pid for r in client.list_runs(page_size=100).runs or []}
+    spare = _a_new_spare(local_cloud.pid, used)
+    run_id = _submit(client, pl.long_nap, {"seconds": 2.0}).run_id
+    deadline = time.monotonic() + 30
+    while str(client.get_run(run_id).state) != "RUNNING" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # a spare started beside the run would be there by now
+    assert str(client.get_run(run_id).state) == "RUNNING"
+    assert _spare_pids(local_cloud.pid) - used == {spare}  # the run's runner only: its steps have the machine
+    assert _wait(client, run_id).state == "SUCCEEDED"
+    _a_new_spare(local_cloud.pid, used | {spare})
+
+
 def test_a_run_starts_even_when_the_spare_runner_died(client, local_cloud):
     from kfsm_lab.localkfp.store import Store
 

@@ -41,8 +41,9 @@ def test_predict_reports_held_out_accuracy(deployed):
     assert report.centers is not None and report.centers.shape == (10, 784)
     figs = report.figures(30)
     assert set(figs) == {"digits", "confusion", "centroids"}
-    assert len([a for a in figs["digits"].axes if a.images]) == 30
-    assert len([a for a in figs["centroids"].axes if a.images]) == 10
+    digits, centroids = figs["digits"].axes[0], figs["centroids"].axes[0]  # every tile in one axes
+    assert (len(digits.patches), len(digits.texts)) == (30, 30)  # a framed, titled tile per digit
+    assert (len(centroids.patches), len(centroids.texts)) == (10, 10)
     shown = report.test_y[report.sample(30)]
     assert len(set(shown.tolist())) >= 5, "the grid shows a mix of digits"
 
