@@ -211,7 +211,11 @@ def run_notebook(name: str, params: dict[str, Any], output_dir: str | Path = "kf
         try:
             papermill.execute_notebook(str(src), str(out_nb), parameters=params, kernel_name=kernel_name,
                                        progress_bar=progress, cwd=str(out_dir), log_output=False,
-                                       kernel_manager_class=_socket_kernel_manager(sockets, kernel_started))
+                                       kernel_manager_class=_socket_kernel_manager(sockets, kernel_started),
+                                       # every output is in once the last cell is: a graceful shutdown only
+                                       # waited ~1 s for the kernel's interpreter to tear kfp, boto3 and
+                                       # matplotlib down (the kernel holds no lease or file of its own)
+                                       shutdown_kernel="immediate")
         except PapermillExecutionError as exc:
             error = f"cell {exc.cell_index} failed: {exc.ename}: {exc.evalue}"
     wall = time.perf_counter() - t0

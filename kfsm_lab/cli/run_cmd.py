@@ -159,10 +159,8 @@ def _execute(name: str, params: dict[str, Any], output: str, progress: bool, as_
     from ..i18n import t
     from ..notebooks import check_parameters, run_notebook
 
-    params, env = _split_settings(name, params)
-    check_parameters(name, params)  # before a local cloud is started for nothing
     target = params.get("target") or _default_target()
-    lease = None
+    lease = cloud = None
     if target == "local":
         from ..localcloud import leases
         from ..localcloud.lifecycle import resolve_pace
@@ -174,17 +172,20 @@ def _execute(name: str, params: dict[str, Any], output: str, progress: bool, as_
         except KfsmError as exc:
             fail(exc, as_json)
             return
-    click.echo(t(None, "cli.running", name=name, target=target, output=output), err=True)
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    cloud = _CloudStart(params.get("pace")) if lease is not None else None  # sees the settings the kernel sees
-    failed: KfsmError | None = None
+        cloud = _CloudStart(params.get("pace"))  # starts while papermill loads and the kernel starts
+    failed: BaseException | None = None
+    saved: dict[str, str | None] = {}
     try:
+        params, env = _split_settings(name, params)
+        check_parameters(name, params)
+        click.echo(t(None, "cli.running", name=name, target=target, output=output), err=True)
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
         with _sharing(lease), (_RunFollower(time.time()) if progress and not as_json else contextlib.nullcontext()):
             result = run_notebook(name, params, output, progress=progress and not as_json,
                                   kernel_started=cloud.wait if cloud is not None else None)
-    except KfsmError as exc:  # the local cloud did not start: no cell ran
-        failed = exc
+    except BaseException as exc:  # noqa: BLE001 - a kit error is said below, anything else raised again
+        failed = exc  # a bad parameter, or a local cloud that did not start: no cell ran
     finally:
         if cloud is not None:
             cloud.join()  # a cloud still starting is waited for before the lease goes
@@ -194,14 +195,16 @@ def _execute(name: str, params: dict[str, Any], output: str, progress: bool, as_
             else:
                 os.environ[k] = v
         if lease is not None and failed is not None:
-            from ..localcloud import leases
+            from ..localcloud import lifecycle
 
-            leases.release(lease.id)  # no cloud to keep or stop
+            lifecycle.release(lease)  # quietly: the cloud this command started for nothing stops again
         elif lease is not None:
             _release(lease, keep_local_cloud)
-    if failed is not None:
+    if isinstance(failed, KfsmError):
         fail(failed, as_json)
         return
+    if failed is not None:
+        raise failed
     s = result.summary
     if as_json:
         click.echo(json.dumps(s, indent=2, default=str))
