@@ -45,6 +45,7 @@ from .constants import (
     SHUTDOWN_POLL_SECONDS,
     SOCKET_TIMEOUT_ENV,
 )
+from .iam_partitions import ensure_policies
 
 INVOCATION_RE = re.compile(r"^/endpoints/([^/]+)/invocations$")
 INTERNAL_ENV = "HTTP_" + INTERNAL_HEADER.upper().replace("-", "_")
@@ -242,6 +243,7 @@ class LocalCloudApp:
                 headers["content-type"] = environ["CONTENT_TYPE"]
             name = unquote(INVOCATION_RE.match(path).group(1))  # type: ignore[union-attr]
             return reply(*self.sagemaker.handle_invocation(name, body, headers, region))
+        ensure_policies(ACCOUNT_ID, _scope(environ)[0])  # a request in aws-cn, aws-us-gov, ...: see iam_partitions
         return self._moto(environ, start_response, service, operation, method)
 
     def _moto(self, environ: dict[str, Any], start_response: StartResponse, service: str, operation: str,
@@ -422,6 +424,9 @@ def build_app(endpoint_url: str, pace_seconds: float = 0.0, region: str = DEFAUL
 
         persistence = Persistence(persist_dir, service)
         persistence.load_moto()
+    from .iam_partitions import defer_other_partitions
+
+    defer_other_partitions(ACCOUNT_ID)  # after the saved state is back: a partition in use keeps what it has
     return LocalCloudApp(_dispatcher(DomainDispatcherApplication)(create_backend_app), service, pace, region,
                          Door(keys, ACCOUNT_ID), faults, persistence)
 
