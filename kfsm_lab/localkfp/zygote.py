@@ -227,11 +227,31 @@ def _status_code(status: int) -> int:
     return os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
 
 
+STEP_SERVICES = ("sagemaker", "s3", "logs")  # what the SageMaker components' steps make clients for
+
+
+def _warm_boto3() -> None:
+    """boto3's default session with the steps' service models, endpoint rules and client classes loaded.
+
+    The components' steps make their clients from that session (``kfsm_client``), so a forked step
+    finds them loaded. The clients made here carry placeholder keys: no credential is looked up, so a
+    step still resolves its own, from its environment, on its first client.
+    """
+    import boto3
+
+    boto3.setup_default_session()
+    for service in STEP_SERVICES:
+        boto3.DEFAULT_SESSION.client(service, region_name="us-east-1", endpoint_url="http://127.0.0.1:9",
+                                     aws_access_key_id="placeholder", aws_secret_access_key="placeholder")  # noqa: S106
+
+
 def serve(fd: int) -> None:
     """The zygote's loop: fork a task per request, report each task's end, exit when the runner hangs up."""
     import boto3  # noqa: F401 - what every SageMaker step imports first
     import botocore.client  # noqa: F401
     import kfp.dsl.executor_main  # noqa: F401 - kfp's executor and everything it imports
+
+    _warm_boto3()
 
     sock = socket.socket(fileno=fd)
     wake_r, wake_w = os.pipe()

@@ -34,6 +34,20 @@ def sleeper() -> None:
     time.sleep(60)
 
 
+@dsl.component(base_image="python:3.11")
+def who() -> str:
+    import boto3
+
+    session = boto3.DEFAULT_SESSION
+    from_zygote = session is not None
+    loaded = from_zygote and any("sagemaker" in map(str, key)
+                                 for key in session._session.get_component("data_loader")._cache)
+    client = (session or boto3.session.Session()).client("sagemaker", region_name="eu-west-1")
+    creds = client._request_signer._credentials
+    print(f"from_zygote={from_zygote} loaded={loaded} key={creds.access_key} region={client.meta.region_name}")
+    return creds.access_key
+
+
 def _command(component, tmp_path) -> list[str]:
     @dsl.pipeline(name="z")
     def p():
@@ -87,6 +101,22 @@ def test_a_forked_task_runs_kfps_executor_with_the_tasks_environment(zygote, tmp
     assert "word=hello runtime=true secret=s3cr3t-not-printed-elsewhere" in tmp_path.joinpath("task.log").read_text()
     written = json.loads((tmp_path / "executor_output.json").read_text())  # kfp's executor wrote the output
     assert written["parameterValues"]["Output"] == "HELLO"
+
+
+def test_a_forked_step_makes_boto3_clients_with_its_own_credentials(zygote, tmp_path):
+    command = [c.replace("{{$}}", json.dumps({"inputs": {}, "outputs": {"outputFile": str(tmp_path / "o.json")}}))
+               for c in _command(who, tmp_path)]
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "AKIASTEPOWNKEY000001", "AWS_SECRET_ACCESS_KEY": "not-a-real-secret",
+           "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_CONFIG_FILE": os.devnull}
+    proc = TaskProcess(zygote=zygote)
+    code, tail = proc.run(command, env, tmp_path / "who.log")
+    assert code == 0, tail
+    assert type(proc.proc).__name__ == "ForkedTask"
+    line = next(ln for ln in tmp_path.joinpath("who.log").read_text().splitlines() if ln.startswith("from_zygote="))
+    fields = dict(part.split("=", 1) for part in line.split())
+    # the zygote's warm session looked up no key of its own: the step's environment gives it
+    assert fields["from_zygote"] == "True" and fields["key"] == "AKIASTEPOWNKEY000001", line
+    assert fields["region"] == "eu-west-1" and fields["loaded"] == "True", line  # its model read in the zygote
 
 
 def test_a_forked_tasks_exit_status_and_traceback_come_back(zygote, tmp_path):
