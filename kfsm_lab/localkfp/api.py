@@ -150,9 +150,8 @@ class LocalKfpApp:
     def start_spare(self) -> None:
         """Keep one runner started ahead for the next run (see :mod:`.spare`).
 
-        Called once the cloud's warm-up is done (about when a cold ``setup`` ends), on the API's first
-        request, and by the server a few seconds after the start, whichever comes first. Not at once at
-        the start: its imports took ~1.4 s of CPU in the middle of a cold ``setup`` on 2 cores.
+        The local cloud calls it as it starts serving (see its ``__main__``); the API's first request and
+        a timer of the server's start it too, for an API served on its own. Idempotent.
         """
         with self._spare_lock:
             if self.spare is None:
