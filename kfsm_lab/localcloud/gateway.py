@@ -29,6 +29,7 @@ class Gateway:
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
         self._streams: set[tuple[str, str, str]] = set()  # (region, group, stream) known to exist
+        self._session: Any = None  # one boto3 session for all its clients (made under the lock)
 
     def client(self, service: str, region: str = "us-east-1") -> Any:
         key = (service, region)
@@ -38,7 +39,9 @@ class Gateway:
 
                 from ..aws import boto3_session
 
-                c = boto3_session().client(
+                if self._session is None:  # a session per client cost ~20 ms each of event set-up
+                    self._session = boto3_session()
+                c = self._session.client(
                     service, region_name=region, endpoint_url=self.endpoint_url,
                     aws_access_key_id=self._keys.access_key_id,
                     aws_secret_access_key=self._keys.secret_access_key,

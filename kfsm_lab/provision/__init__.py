@@ -75,11 +75,16 @@ def _clients(settings: Settings, clients: tuple[Any, Any] | None = None, acknowl
     """(iam, s3), made once per setup call (a boto3 client costs ~0.15 s to make); ``clients`` reuses a pair."""
     if clients is not None:
         return clients
-    sess = aws.session(settings)
-    if acknowledge and settings.target == "local":
+    if settings.target == "local":
+        from ..localcloud import connect
         from ..localcloud.restarts import acknowledge as acknowledge_cloud
 
-        acknowledge_cloud()  # setup (re)makes everything here: this cloud instance holds the kit's resources
+        info = connect()  # one look at the cloud (its health) for the session and the mark both
+        sess = info.session(settings.region)
+        if acknowledge:
+            acknowledge_cloud(info)  # setup (re)makes everything here: this cloud instance holds the kit's resources
+    else:
+        sess = aws.session(settings)
     return aws.client(settings, "iam", sess), aws.client(settings, "s3", sess)
 
 
