@@ -208,8 +208,17 @@ def test_edited_five_task_pipeline_shows_five_nodes(lab: LabPage, ready: Any):
     expect(page.nodes).to_have_count(5, timeout=20_000)
     evaluate, transform = page.node("evaluate"), page.node(STEP_TRANSFORM)
     expect(evaluate).to_have_attribute("data-state", "succeeded")
-    # laid out top-down: the evaluation step sits below the step it runs after
-    assert evaluate.bounding_box()["y"] > transform.bounding_box()["y"] + 40
+    # laid out top-down: the evaluation step sits below the step it runs after. The graph is drawn again
+    # when the run's details arrive, so a node can be between two drawings (no box) for a moment.
+    def below() -> bool:
+        e, t = evaluate.bounding_box(), transform.bounding_box()
+        return bool(e and t and e["y"] > t["y"] + 40)
+
+    for _ in range(100):  # up to ~10 s
+        if below():
+            break
+        lab.page.wait_for_timeout(100)
+    assert below(), (evaluate.bounding_box(), transform.bounding_box())
     evaluate.click()
     expect(page.log).to_contain_text("predictions in s3://", timeout=20_000)
     expect(page.root.locator(".kfsm-lab-segmented")).to_have_count(0)  # no CloudWatch for a plain component
