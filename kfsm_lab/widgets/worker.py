@@ -72,24 +72,28 @@ class Worker:
         return None
 
     def join(self, timeout: float | None = None) -> bool:
-        """Wait for the background action; True when the slot is free.
+        """Wait for the background action and its report; True when the slot is free and the report made.
 
-        The slot is taken before the thread starts, so this waits for the slot, not just a thread.
+        The slot is taken before the thread starts, so this waits for the slot, not just a thread; and
+        the slot is given back before ``on_done`` runs (so its listeners see the buttons free), so this
+        also waits for the thread to end: a caller that reads the action's result after ``join`` finds it.
         """
         import time
 
         deadline = None if timeout is None else time.monotonic() + timeout
-        while self._busy is not None:
+        while True:
             with self._lock:
                 thread = self._thread
+            reporting = thread is not None and thread.is_alive() and thread is not threading.current_thread()
+            if self._busy is None and not reporting:
+                return True
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
-                break
-            if thread is not None and thread.is_alive():
-                thread.join(min(left, 0.5) if left is not None else 0.5)
+                return False
+            if reporting:
+                thread.join(min(left, 0.5) if left is not None else 0.5)  # type: ignore[union-attr]
             else:
                 time.sleep(0.02)
-        return self._busy is None
 
 
 class Poller:

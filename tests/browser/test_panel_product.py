@@ -95,6 +95,9 @@ def test_run_all_with_the_panel_open_keeps_panel_and_cells_in_agreement(lab: Lab
     expect(panel.field("S3 bucket")).to_have_value(re.compile(r"^kfsm-browser-"))
     expect(panel.field("Execution role ARN")).to_have_value(re.compile(r":role/brole-"))
     expect(panel.figures()).to_have_count(4, timeout=20_000)  # progress + digits, confusion, centroids
+    # the buttons come back a moment after the last cell ends (the panel lets Run All's next cell start first)
+    for name in ("Predict", "Clean up", "Run pipeline"):
+        expect(panel.button(name)).to_be_enabled(timeout=5_000)
     state = _buttons_state(panel)
     assert state["Predict"] and state["Clean up"] and state["Run pipeline"] and not state["Stop run"], state
     lab.screenshot("run-all-done")
