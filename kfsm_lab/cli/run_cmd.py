@@ -129,7 +129,8 @@ class _CloudStart:
 
         try:
             self._before = status()
-            self._info = ensure_running(pace=self._pace, lease=False)  # the kernel shares the command's lease
+            # the kernel shares the command's lease, and makes the calls: this process loads nothing ahead for them
+            self._info = ensure_running(pace=self._pace, lease=False, prewarm=False)
         except BaseException as exc:  # noqa: BLE001 - handed to the thread that waits
             self._error = exc
 

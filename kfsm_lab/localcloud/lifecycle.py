@@ -367,11 +367,13 @@ def resolve_pace(pace: float | str | None) -> float:
 
 
 def ensure_running(pace: float | None = None, region: str | None = None, timeout: float = START_TIMEOUT,
-                   lease: bool = True) -> LocalCloudInfo:
+                   lease: bool = True, prewarm: bool = True) -> LocalCloudInfo:
     """Reuse the running local cloud or start one; returns where it is.
 
     An explicit ``pace`` is applied to a running cloud too (``None`` leaves it as it is). The calling
-    process takes a lease on the cloud (``lease=False``: it does not), dropped when it ends.
+    process takes a lease on the cloud (``lease=False``: it does not), dropped when it ends. While a
+    cold cloud starts, this process loads what its own next steps need (:mod:`.prewarm`); ``prewarm=False``
+    is for a process whose next steps run elsewhere (``kfsm-lab run``: the notebook's kernel).
     """
     wanted = resolve_pace(pace) if pace is not None else None
     if lease:
@@ -387,7 +389,7 @@ def ensure_running(pace: float | None = None, region: str | None = None, timeout
         if info is not None:
             return replace(info, reused=True)
         state_file().unlink(missing_ok=True)  # stale or absent
-        return _spawn(wanted if wanted is not None else resolve_pace(None), _region(region), timeout)
+        return _spawn(wanted if wanted is not None else resolve_pace(None), _region(region), timeout, prewarm)
 
 
 def _wait_for_holder(timeout: float) -> LocalCloudInfo | None:
@@ -416,7 +418,7 @@ def _region(region: str | None) -> str:
     return check_region(region or os.environ.get("KFSM_REGION") or DEFAULT_REGION)
 
 
-def _spawn(pace: float, region: str, timeout: float) -> LocalCloudInfo:
+def _spawn(pace: float, region: str, timeout: float, prewarm: bool = True) -> LocalCloudInfo:
     keys = _keys()  # made before the cloud starts, so both sides read the same file
     log_path = log_file()
     cmd = [sys.executable, "-m", "kfsm_lab.localcloud", "serve", "--host", HOST, "--port", "0",
@@ -429,9 +431,10 @@ def _spawn(pace: float, region: str, timeout: float) -> LocalCloudInfo:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
                                 start_new_session=True, close_fds=True)
     _children[proc.pid] = proc
-    from .prewarm import start as prewarm
+    if prewarm:
+        from .prewarm import start as load_ahead
 
-    prewarm(region)  # this process only waits now: load what its next steps need meanwhile
+        load_ahead(region)  # this process only waits now: load what its next steps need meanwhile
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

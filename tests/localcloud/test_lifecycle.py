@@ -104,3 +104,27 @@ def test_explicit_pace_applies_to_the_running_cloud(local_cloud):
         assert status().pace == 1.5
     finally:
         assert ensure_running(pace=0).pace == 0
+
+
+_PREWARM_PROBE = """
+import sys, threading
+from kfsm_lab.localcloud import ensure_running, stop
+ensure_running(pace=0, lease=False, prewarm=sys.argv[1] == "yes")
+try:
+    for th in threading.enumerate():
+        if th.name == "kfsm-prewarm":
+            th.join(60)
+    print("kfp.client" in sys.modules)  # what kfp.Client() needs: the largest thing loaded ahead
+finally:
+    stop()
+"""
+
+
+@pytest.mark.parametrize("prewarm", ["yes", "no"])
+def test_a_cold_start_loads_ahead_only_for_a_process_that_makes_the_calls(tmp_path, prewarm):
+    """``kfsm-lab run`` starts the cloud for the notebook's kernel: its own process loads nothing ahead."""
+    env = {**os.environ, "KFSM_STATE_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", _PREWARM_PROBE, prewarm], capture_output=True, text=True,
+                         timeout=120, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-1] == ("True" if prewarm == "yes" else "False"), out.stdout
