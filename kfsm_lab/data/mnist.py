@@ -12,8 +12,9 @@ import hashlib
 import os
 import pickle
 import struct
+import threading
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -106,9 +107,21 @@ def _sample_matrix(path: Path) -> np.ndarray:
     return raw
 
 
-@lru_cache(maxsize=1)
+_sample_lock = threading.Lock()
+
+
 def load_sample() -> MnistSplits:
-    """The offline sample: 5,000 real digits split 70 / 20 / 10 per class (3500 / 1000 / 500)."""
+    """The offline sample: 5,000 real digits split 70 / 20 / 10 per class (3500 / 1000 / 500).
+
+    Read once per process. A starting local cloud's wait reads it ahead (:mod:`kfsm_lab.localcloud.prewarm`);
+    a caller that asks meanwhile waits for that read instead of doing a second one.
+    """
+    with _sample_lock:
+        return _read_sample()
+
+
+@cache
+def _read_sample() -> MnistSplits:
     raw = _sample_matrix(_sample_path())
     X = raw[:, :-1] / np.float32(255.0)
     y = raw[:, -1].astype(np.int64)

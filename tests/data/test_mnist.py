@@ -5,7 +5,7 @@ import struct
 import numpy as np
 import pytest
 
-from kfsm_lab.data import S3Layout, from_csv, load, load_idx, load_pkl, load_sample, split_s3_uri, to_csv
+from kfsm_lab.data import S3Layout, from_csv, load, load_idx, load_pkl, load_sample, mnist, split_s3_uri, to_csv
 
 
 def test_sample_is_real_balanced_and_deterministic():
@@ -18,7 +18,7 @@ def test_sample_is_real_balanced_and_deterministic():
     # disjoint splits
     rows = {r.tobytes() for r in s.train.X}
     assert not any(r.tobytes() in rows for r in s.test.X)
-    load_sample.cache_clear()
+    mnist._read_sample.cache_clear()
     assert load_sample().fingerprint() == s.fingerprint()
 
 
@@ -76,3 +76,17 @@ def test_layout():
     assert lay.batch_input_uri == "s3://b/mnist_kmeans_example/input"
     assert lay.output_uri("r1") == "s3://b/mnist_kmeans_example/output/r1"
     assert split_s3_uri("s3://b/k/x") == ("b", "k/x")
+
+
+def test_callers_at_once_share_one_read_of_the_sample():
+    """A starting cloud's wait reads the sample ahead; setup asking meanwhile gets that read, not a second."""
+    import threading
+
+    mnist._read_sample.cache_clear()
+    got: list[object] = []
+    threads = [threading.Thread(target=lambda: got.append(load_sample())) for _ in range(3)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert len(got) == 3 and got[0] is got[1] is got[2]
