@@ -41,6 +41,21 @@ def test_setup_all_twice_same_end_state(fresh_settings):
         "local cloud", "credentials", "region", "execution role", "bucket and data", "pipeline secret", "widgets"}
 
 
+def test_channels_go_up_in_one_put_each(fresh_settings):
+    """The sample's channels (11 MB at most) are one PutObject each: a multipart upload's ETag ends in -<parts>."""
+    from kfsm_lab.data import S3Layout
+    from kfsm_lab.provision.data_upload import SHA_KEY
+
+    report = provision.setup_all(fresh_settings)
+    layout = S3Layout(report.settings.bucket, fresh_settings.s3_prefix)
+    s3 = aws.client(fresh_settings, "s3")
+    for key in (layout.train_key, layout.test_key, layout.valid_key):
+        head = s3.head_object(Bucket=layout.bucket, Key=key)
+        assert "-" not in head["ETag"], (key, head["ETag"])
+        assert len(head["Metadata"][SHA_KEY]) == 64
+    assert s3.head_object(Bucket=layout.bucket, Key=layout.train_key)["ContentLength"] > 8 * 1024 * 1024
+
+
 def test_lost_key_is_rotated_not_piled_up(fresh_settings):
     provision.setup_iam(fresh_settings)
     secret_store.forget(fresh_settings)
