@@ -278,8 +278,8 @@ def _chunked(info, bucket: str, key: str, data: bytes, chunk: int, tamper: bool 
         text = "\n".join(("AWS4-HMAC-SHA256-PAYLOAD", amz_date, scope, previous, hashlib.sha256(b"").hexdigest(),
                           hashlib.sha256(c).hexdigest()))
         sig = hmac.new(key_bytes, text.encode(), hashlib.sha256).hexdigest()
-        if tamper and i == 1:
-            c = c[:-1] + b"X"
+        if tamper and i == 1:  # flip the last byte (setting it to a fixed one left random data as it was 1 in 256)
+            c = c[:-1] + bytes([c[-1] ^ 0xFF])
         body += frame(c, sig)
         previous = sig
     return _raw(info, "PUT", f"/{bucket}/{key}", body, dict(req.headers.items()))[::2]
