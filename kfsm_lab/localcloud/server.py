@@ -45,7 +45,7 @@ from .constants import (
     SHUTDOWN_POLL_SECONDS,
     SOCKET_TIMEOUT_ENV,
 )
-from .iam_partitions import ensure_policies
+from .iam_partitions import defer_other_partitions, ensure_policies
 
 INVOCATION_RE = re.compile(r"^/endpoints/([^/]+)/invocations$")
 INTERNAL_ENV = "HTTP_" + INTERNAL_HEADER.upper().replace("-", "_")
@@ -424,8 +424,6 @@ def build_app(endpoint_url: str, pace_seconds: float = 0.0, region: str = DEFAUL
 
         persistence = Persistence(persist_dir, service)
         persistence.load_moto()
-    from .iam_partitions import defer_other_partitions
-
     defer_other_partitions(ACCOUNT_ID)  # after the saved state is back: a partition in use keeps what it has
     return LocalCloudApp(_dispatcher(DomainDispatcherApplication)(create_backend_app), service, pace, region,
                          Door(keys, ACCOUNT_ID), faults, persistence)
