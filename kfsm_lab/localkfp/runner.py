@@ -290,7 +290,7 @@ class Runner:
 
 def _spare() -> int:
     """Start everything a run needs, then wait for one on stdin (see :mod:`.spare`)."""
-    with Zygote() as zygote:  # it imports kfp and boto3 meanwhile
+    with Zygote() as zygote:  # forked once kfp and boto3 are imported here: it inherits them
         from kfp import local  # noqa: F401 - what Runner.run, _run_dag and tasks.execute import
         from kfp.local import executor_input_utils, executor_output_utils, io  # noqa: F401
         from kfp.local.orchestrator.orchestrator_utils import OrchestratorUtils  # noqa: F401
@@ -320,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m kfsm_lab.localkfp.runner RUN_DIR", file=sys.stderr)
         return 2
     run_dir = Path(args[0])
-    with Zygote() as zygote:  # it imports kfp and boto3 while this process reads the run
+    with Zygote() as zygote:
         return _run(run_dir, zygote)
 
 

@@ -4,7 +4,8 @@ A kfp Python component runs as ``sh -ec '<write $0 to ephemeral_component.py; py
 kfp.dsl.executor_main …>' <source> --executor_input … --function_to_execute …``. A fresh
 interpreter spends ~0.5 s importing kfp and ~0.2 s importing boto3 before the step's first line,
 and the workshop's pipeline has three tasks one after another. The zygote is one single-threaded
-process, started by the runner as the run starts, that has imported kfp's executor and boto3; for
+process that has imported kfp's executor and boto3: a fork of the runner once the runner has
+imported them (a Python of its own, started with ``-m``, when the runner has other threads); for
 a task whose command is exactly kfp's wrapper (and whose ``python3`` is this interpreter) it forks
 a child that does what the wrapper does — writes the source to a fresh temporary folder, sets
 ``_KFP_RUNTIME=true``, runs ``kfp.dsl.executor_main`` as ``__main__`` with the same arguments — in
@@ -29,6 +30,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from typing import IO, Any
 
 _WRAPPER = re.compile(
@@ -77,14 +79,59 @@ class ForkedTask:
         return self.poll()  # type: ignore[return-value]
 
 
+class _Child:
+    """``Popen``'s ``pid``, ``poll``, ``wait`` and ``kill`` for a zygote forked from this process."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                self.returncode = -1
+            else:
+                if pid:
+                    self.returncode = _status_code(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired(f"zygote {self.pid}", timeout or 0)
+            time.sleep(0.01)
+        return self.returncode  # type: ignore[return-value]
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+
+
 class Zygote:
     """The runner's side: start the zygote, ask it for tasks, learn how they ended."""
 
-    def __init__(self) -> None:
+    def __init__(self, fork: bool | None = None) -> None:
+        """``fork``: the zygote is a fork of this process (None: when it has one thread, as a runner has)."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.proc = subprocess.Popen(  # the same interpreter, this module as __main__
-            [sys.executable, "-m", __name__, str(theirs.fileno())], pass_fds=[theirs.fileno()],
-            stdin=subprocess.DEVNULL, close_fds=True)
+        self.forked = threading.active_count() == 1 if fork is None else fork
+        if self.forked:
+            # kfp and boto3 are imported here, once, and the zygote inherits them: as its own Python it
+            # imported the same again (~0.55 s of CPU, beside the runner's own, on a machine that is
+            # also starting the local cloud and running setup)
+            _preload()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                _forked_zygote(theirs.fileno(), ours.fileno())
+            self.proc: subprocess.Popen | _Child = _Child(pid)
+        else:
+            self.proc = subprocess.Popen(  # the same interpreter, this module as __main__
+                [sys.executable, "-m", __name__, str(theirs.fileno())], pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL, close_fds=True)
         theirs.close()
         self.sock = ours
         self._lock = threading.Lock()
@@ -245,12 +292,38 @@ def _warm_boto3() -> None:
                                      aws_access_key_id="placeholder", aws_secret_access_key="placeholder")  # noqa: S106
 
 
-def serve(fd: int) -> None:
-    """The zygote's loop: fork a task per request, report each task's end, exit when the runner hangs up."""
+def _preload() -> None:
     import boto3  # noqa: F401 - what every SageMaker step imports first
     import botocore.client  # noqa: F401
     import kfp.dsl.executor_main  # noqa: F401 - kfp's executor and everything it imports
 
+
+def _forked_zygote(fd: int, runners_end: int) -> None:
+    """In the fork: serve, never return into the runner's code. Its words go to the runner's log (stderr),
+    not to the runner's stdout, whose reader (a spare's API) must see it close when the runner ends."""
+    code = 1
+    try:
+        os.close(runners_end)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
+        os.dup2(2, 1)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        serve(fd)
+        code = 0
+    except BaseException:  # noqa: BLE001 - as an interpreter would: the traceback, status 1
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stderr.flush()
+        os._exit(code)
+
+
+def serve(fd: int) -> None:
+    """The zygote's loop: fork a task per request, report each task's end, exit when the runner hangs up."""
+    _preload()
     _warm_boto3()
 
     sock = socket.socket(fileno=fd)

@@ -85,6 +85,24 @@ def test_serve_refuses_non_loopback_from_the_command_line(tmp_path):
     assert not (tmp_path / "s.json").exists()
 
 
+def test_the_region_of_a_new_cloud(monkeypatch, tmp_path):
+    """The default goes unchecked (it must be one botocore knows); one asked for is checked before any start."""
+    from kfsm_lab.localcloud import DEFAULT_REGION
+    from kfsm_lab.localcloud.lifecycle import _region
+    from kfsm_lab.validation import sagemaker_regions
+
+    assert DEFAULT_REGION in sagemaker_regions()
+    monkeypatch.delenv("KFSM_REGION", raising=False)
+    assert _region(None) == DEFAULT_REGION and _region("EU-west-1") == "eu-west-1"
+    monkeypatch.setenv("KFSM_REGION", "eu-central-1")
+    assert _region(None) == "eu-central-1"
+    monkeypatch.setenv("KFSM_REGION", "us-wst-2")
+    monkeypatch.setenv("KFSM_STATE_DIR", str(tmp_path))
+    with pytest.raises(ValidationError, match="did you mean 'us-west-2'"):
+        ensure_running(lease=False)
+    assert not state_file().exists()
+
+
 def test_pace_resolution(monkeypatch):
     from kfsm_lab.localcloud import resolve_pace
 

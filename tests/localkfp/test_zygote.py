@@ -5,6 +5,7 @@ semantics as kfp's ``sh -ec`` wrapper (source file, executor arguments, exit sta
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -72,11 +73,37 @@ def _executor_input(tmp_path, word: str, code: int) -> str:
                                    "outputFile": str(out)}})
 
 
-@pytest.fixture(scope="module")
-def zygote():
-    z = Zygote()
+@pytest.fixture(scope="module", params=[False, None], ids=["own-python", "forked-when-single-threaded"])
+def zygote(request):
+    z = Zygote(fork=request.param)
     yield z
     z.close()
+
+
+_FORKED_RUNNER = """
+import json, os, sys, threading
+from kfsm_lab.localkfp.tasks import TaskProcess
+from kfsm_lab.localkfp.zygote import Zygote
+command = json.loads(sys.argv[1])
+z = Zygote()
+assert z.forked and threading.active_count() == 2, (z.forked, threading.active_count())  # + its reader
+with open(f"/proc/{z.proc.pid}/cmdline", "rb") as f, open("/proc/self/cmdline", "rb") as me:
+    assert f.read() == me.read()  # a fork of this process, not a Python of its own
+code, tail = TaskProcess(zygote=z).run(command, dict(os.environ), sys.argv[2])
+z.close()
+print(json.dumps({"code": code, "task": type(z).__name__, "zygote_exit": z.proc.poll()}))
+"""
+
+
+def test_a_single_threaded_runner_forks_its_zygote(tmp_path):
+    """As a runner starts it: the zygote is a fork that inherits kfp and boto3, serves, and ends with it."""
+    command = [c.replace("{{$}}", _executor_input(tmp_path, "forked", 0)) for c in _command(shout, tmp_path)]
+    out = subprocess.run([sys.executable, "-c", _FORKED_RUNNER, json.dumps(command), str(tmp_path / "t.log")],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["code"] == 0 and result["zygote_exit"] == 0, result
+    assert "word=forked runtime=true" in (tmp_path / "t.log").read_text()
 
 
 def test_kfps_wrapper_for_this_python_is_recognised_and_nothing_else(tmp_path):
