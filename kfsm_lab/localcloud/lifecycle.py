@@ -23,6 +23,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -137,14 +138,28 @@ class LocalCloudInfo:
         return _http_json(f"{self.endpoint_url}{ADMIN_PREFIX}/{route}", self.admin_token, payload, timeout, method)
 
 
-def local_session(access_key_id: str, secret_access_key: str, region: str):
-    """A boto3 Session with these keys that ignores ``AWS_PROFILE`` and the user's config files."""
-    from ..aws import boto3_session, botocore_session
+_sessions: dict[tuple[str, str, str], Any] = {}
+_sessions_lock = threading.Lock()
 
-    # "profile" read from nowhere (not AWS_PROFILE): the user's profiles belong to the aws target
-    core = botocore_session({"profile": (None, None, None, None)})
-    return boto3_session(aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key,
-                         region_name=region, botocore_session=core)
+
+def local_session(access_key_id: str, secret_access_key: str, region: str):
+    """A boto3 Session with these keys that ignores ``AWS_PROFILE`` and the user's config files.
+
+    One per process for the same keys and region, shared by threads (:func:`kfsm_lab.aws.locked_session`):
+    a setup, a run's monitoring and a prediction each made two botocore sessions (~50 ms each) before.
+    """
+    from ..aws import botocore_session, locked_session
+
+    key = (access_key_id, secret_access_key, region)
+    with _sessions_lock:
+        found = _sessions.get(key)
+        if found is None:
+            # "profile" read from nowhere (not AWS_PROFILE): the user's profiles belong to the aws target
+            core = botocore_session({"profile": (None, None, None, None)})
+            found = _sessions[key] = locked_session(aws_access_key_id=access_key_id,
+                                                    aws_secret_access_key=secret_access_key, region_name=region,
+                                                    botocore_session=core)
+        return found
 
 
 def state_file() -> Path:
@@ -307,6 +322,40 @@ def _listening_ports(pid: int) -> list[int]:
     return sorted(ports)
 
 
+_known: dict[str, tuple[tuple[int, int, int], LocalCloudInfo]] = {}
+
+
+def _state_stamp() -> tuple[int, int, int] | None:
+    try:
+        st = state_file().stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def _remember(info: LocalCloudInfo, stamp: tuple[int, int, int] | None) -> LocalCloudInfo:
+    if stamp is not None and stamp == _state_stamp():
+        _known[str(state_file())] = (stamp, info)
+    return info
+
+
+def known() -> LocalCloudInfo | None:
+    """The cloud this process last found answering, without a call: while the state file is the one it
+    found it by and its process lives (a restart, a reset or a stop replaces or removes that file).
+
+    Every client the kit makes looked at the cloud's health first (~20 a run's flow, up to 80 ms each on
+    a busy cloud); None when it must look again (:func:`status`). Its ``pace`` may be stale.
+    """
+    entry = _known.get(str(state_file()))
+    if entry is None:
+        return None
+    stamp, info = entry
+    if stamp != _state_stamp() or not _pid_alive(info.pid):
+        _known.pop(str(state_file()), None)
+        return None
+    return info
+
+
 def status() -> LocalCloudInfo | None:
     """The running local cloud, or None when there is none. Never starts one, takes no lease.
 
@@ -314,12 +363,13 @@ def status() -> LocalCloudInfo | None:
     lock or its process (and the state file is written again).
     """
     keys = None
+    stamp = _state_stamp()
     data = _read_state()
     if data is not None or alive_lock_held():
         keys = _keys()
     info = _answering(data, keys) if data is not None else None
     if info is not None:
-        return info
+        return _remember(info, stamp)
     held = alive_lock_held()
     if not held and data is not None:
         return None  # a stale state file of a cloud that is gone; no need to look further
@@ -338,6 +388,12 @@ def status() -> LocalCloudInfo | None:
 
 def connect(start: bool = True, pace: float | None = None, region: str | None = None) -> LocalCloudInfo:
     """The running cloud; with ``start`` it is started if needed, else :class:`NotRunningError`."""
+    if pace is None and region is None:
+        info = known()
+        if info is not None:
+            if start:
+                leases.process_lease()  # as ensure_running takes it
+            return replace(info, reused=True)
     if start:
         return ensure_running(pace=pace, region=region)
     info = status()
@@ -451,11 +507,12 @@ def _spawn(pace: float, region: str, timeout: float, prewarm: bool = True) -> Lo
                 raise DiskFullError(state_dir(), 4 << 20, "the local cloud's state and log files")
             raise KfsmError(f"the local cloud exited during start (status {proc.returncode})",
                             f"see its log: {log_path}\n{_tail(log_path)}")
+        stamp = _state_stamp()
         data = _read_state()
         if data is not None and data.pid == proc.pid:
             health = _health(data.endpoint_url, keys.admin_token, timeout=1.0)
             if health is not None and health.get("pid") == proc.pid:
-                return _info(data, health, keys)
+                return _remember(_info(data, health, keys), stamp)
         time.sleep(0.05)
     _terminate(proc.pid, 2.0)
     raise KfsmError(f"the local cloud did not answer within {timeout:.0f} s", f"see its log: {log_path}")

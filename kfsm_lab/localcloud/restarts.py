@@ -86,12 +86,12 @@ def check(operation: str | None = None, code: str | None = None) -> CloudRestart
 
     A cloud that is merely stopped loses nothing (its state is kept): that is not an error here.
     """
-    from .lifecycle import status
+    from .lifecycle import known, status
 
     mark = _mark()
     if mark is None:
         return None  # the kit has made nothing yet
-    info = status()
+    info = known() or status()  # a state id holds for a cloud process's life
     if info is None or not info.state_id or info.state_id == mark.state_id:
         return None
     return CloudRestartedError(
