@@ -7,6 +7,7 @@ at the local cloud with the local cloud's own keys, so the user's real credentia
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,33 @@ _loader_lock = threading.Lock()
 _loader: Any = None
 
 
+@functools.cache
+def fast_file_loader_class() -> type:
+    """botocore's JSON file loader, reading with orjson.
+
+    botocore reads each model with ``json.loads(…, object_pairs_hook=OrderedDict)``: a Python call per
+    JSON object (a dict keeps its order anyway). The models of the six services the kit uses took
+    0.24 s that way and 0.07 s with orjson, paid in every process that makes their clients (the
+    kernel, the local cloud for moto and its own clients, each run's zygote). What orjson refuses
+    (botocore's own reader accepts ``NaN``, for one) is read by botocore's own code.
+    """
+    import orjson
+    from botocore.loaders import JSONFileLoader
+
+    class FastJSONFileLoader(JSONFileLoader):
+        def _load_file(self, full_path: str, open_method: Any) -> Any:
+            if not os.path.isfile(full_path):
+                return None
+            with open_method(full_path, "rb") as fp:
+                payload = fp.read()
+            try:
+                return orjson.loads(payload)
+            except orjson.JSONDecodeError:
+                return super()._load_file(full_path, open_method)
+
+    return FastJSONFileLoader
+
+
 def botocore_session(session_vars: dict[str, Any] | None = None) -> Any:
     """A new botocore session that shares this process's data loader with every other one made here.
 
@@ -64,6 +92,7 @@ def botocore_session(session_vars: dict[str, Any] | None = None) -> Any:
     with _loader_lock:
         if _loader is None:
             _loader = core.get_component("data_loader")
+            _loader.file_loader = fast_file_loader_class()()
         else:
             core.register_component("data_loader", _loader)
     return core

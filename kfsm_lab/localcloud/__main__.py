@@ -129,6 +129,12 @@ def _watch_idle(server: Any, folder: Path, done: threading.Event, idle: float, s
 def _serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # before moto is imported
     os.environ.setdefault("MOTO_DISABLE_GLOBAL_CORS", "true")
+    import botocore.loaders
+
+    from ..aws import fast_file_loader_class
+
+    # this process is the cloud's own: moto's loaders (a fresh one per model it reads) read fast too
+    botocore.loaders.Loader.FILE_LOADER_CLASS = fast_file_loader_class()
     from ..errors import KfsmError
     from ..state import read_json, write_json
     from .constants import ALIVE_FILE_NAME, LOG_FILE_NAME, PERSIST_DIR_NAME

@@ -1,0 +1,78 @@
+"""kfsm_lab.aws: the shared botocore data (read fast, the same as botocore reads it) and shared sessions."""
+
+import gzip
+import json
+import threading
+from collections import OrderedDict
+
+import botocore.session
+import pytest
+from botocore.loaders import create_loader
+
+from kfsm_lab import aws
+from kfsm_lab.localcloud.lifecycle import local_session
+
+
+def _order(value):
+    """Every mapping's key order, all the way down (what OrderedDict kept, and what a dict must keep too)."""
+    if isinstance(value, dict):
+        return [(k, _order(v)) for k, v in value.items()]
+    if isinstance(value, list):
+        return [_order(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("service", ["sagemaker", "sagemaker-runtime", "s3", "iam", "sts", "logs"])
+def test_the_fast_reader_gives_botocores_models_exactly(service):
+    stock, fast = create_loader(), aws.botocore_session().get_component("data_loader")
+    assert type(fast.file_loader).__name__ == "FastJSONFileLoader"
+    for kind in ("service-2", "endpoint-rule-set-1"):
+        theirs, ours = stock.load_service_model(service, kind), fast.load_service_model(service, kind)
+        assert ours == theirs and _order(ours) == _order(theirs)
+    assert _order(fast.load_data("endpoints")) == _order(stock.load_data("endpoints"))
+
+
+def test_what_orjson_refuses_is_read_by_botocores_own_code(tmp_path):
+    (tmp_path / "nan.json").write_text('{"b": NaN, "a": [1, 2]}')
+    with gzip.open(tmp_path / "plain.json.gz", "wt") as f:
+        json.dump({"z": 1, "y": {"x": 2}}, f)
+    loader = aws.fast_file_loader_class()()
+    nan = loader.load_file(str(tmp_path / "nan"))
+    assert isinstance(nan, OrderedDict) and list(nan) == ["b", "a"] and nan["b"] != nan["b"]
+    assert _order(loader.load_file(str(tmp_path / "plain"))) == [("z", 1), ("y", [("x", 2)])]
+    assert loader.load_file(str(tmp_path / "absent")) is None
+
+
+def test_boto3_session_given_a_botocore_session_makes_no_other(monkeypatch):
+    made = []
+    init = botocore.session.Session.__init__
+    monkeypatch.setattr(botocore.session.Session, "__init__",  # counted, then botocore's own
+                        lambda self, *a, **k: made.append(1) or init(self, *a, **k))
+    core = aws.botocore_session()
+    assert len(made) == 1
+    assert aws.boto3_session(botocore_session=core)._session is core and len(made) == 1
+    aws.boto3_session()
+    assert len(made) == 2
+
+
+def test_one_local_session_per_keys_and_region_shared_by_threads():
+    a = local_session("AKIAEXAMPLEKEY000001", "secret-one", "us-west-2")
+    assert local_session("AKIAEXAMPLEKEY000001", "secret-one", "us-west-2") is a
+    assert local_session("AKIAEXAMPLEKEY000001", "secret-one", "eu-west-1") is not a
+    assert local_session("AKIAEXAMPLEKEY000002", "secret-two", "us-west-2") is not a
+    clients, errors = [], []
+
+    def make(service):
+        try:
+            clients.append(a.client(service, endpoint_url="http://127.0.0.1:9"))
+        except Exception as exc:  # the test reports any
+            errors.append(exc)
+
+    threads = [threading.Thread(target=make, args=(s,)) for s in ["s3", "iam", "sagemaker", "logs", "sts"] * 4]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors and len(clients) == 20
+    creds = clients[0]._request_signer._credentials
+    assert creds.access_key == "AKIAEXAMPLEKEY000001"
