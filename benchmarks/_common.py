@@ -192,6 +192,23 @@ def stop_cloud() -> None:
     stop()
 
 
+def installed_bytecode() -> str:
+    """Compile the kit's bytecode ahead, as ``pip install`` does for an installed package.
+
+    A checkout installed in editable mode caches its bytecode on first import, unless the environment
+    says ``PYTHONDONTWRITEBYTECODE`` (as some CI images and sandboxes do): then every process compiles
+    ~22,000 lines again (~0.2 s for the local cloud's imports). Returns what was done, for the facts.
+    """
+    import compileall
+
+    import kfsm_lab
+
+    folder = Path(kfsm_lab.__file__).parent
+    compileall.compile_dir(str(folder), quiet=1)
+    why = " (this environment sets PYTHONDONTWRITEBYTECODE)" if os.environ.get("PYTHONDONTWRITEBYTECODE") else ""
+    return f"kfsm_lab compiled ahead, as an installed package is{why}"
+
+
 def machine_facts() -> dict[str, str]:
     load = os.getloadavg()
     return {"cpus": str(os.cpu_count()), "python": sys.version.split()[0],

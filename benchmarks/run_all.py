@@ -39,7 +39,7 @@ import bench_scaling
 import bench_startup
 import bench_transform
 import bench_tuning
-from _common import Others, Section, calibrate, load1, machine_facts, noisy_load, settle
+from _common import Others, Section, calibrate, installed_bytecode, load1, machine_facts, noisy_load, settle
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 ORDER = ("first", "notebook", "endpoint", "transform", "tuning", "scaling", "startup", "polling")
@@ -120,6 +120,7 @@ def main() -> int:
         ap.error(f"unknown benchmark(s) {sorted(unknown)}; choose from {','.join(ORDER)}")
     os.environ.pop("AWS_PROFILE", None)  # loopback only: nothing here may reach a real account
     facts = machine_facts()
+    facts["bytecode"] = installed_bytecode()
     for _ in range(3):
         calibrate()  # the machine's best speed for a fixed piece of work, before any benchmark runs
     started = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")

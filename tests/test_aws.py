@@ -7,7 +7,7 @@ from collections import OrderedDict
 
 import botocore.session
 import pytest
-from botocore.loaders import create_loader
+from botocore.loaders import Loader, create_loader
 
 from kfsm_lab import aws
 from kfsm_lab.localcloud.lifecycle import local_session
@@ -24,8 +24,9 @@ def _order(value):
 
 @pytest.mark.parametrize("service", ["sagemaker", "sagemaker-runtime", "s3", "iam", "sts", "logs"])
 def test_the_fast_reader_gives_botocores_models_exactly(service):
-    stock, fast = create_loader(), aws.botocore_session().get_component("data_loader")
-    assert type(fast.file_loader).__name__ == "FastJSONFileLoader"
+    assert type(aws.botocore_session().get_component("data_loader").file_loader).__name__ == "FastJSONFileLoader"
+    # fresh loaders on both sides: the shared one's cached endpoints gain keys botocore's resolver adds in place
+    stock, fast = create_loader(), Loader(file_loader=aws.fast_file_loader_class()())
     for kind in ("service-2", "endpoint-rule-set-1"):
         theirs, ours = stock.load_service_model(service, kind), fast.load_service_model(service, kind)
         assert ours == theirs and _order(ours) == _order(theirs)

@@ -127,6 +127,9 @@ def _watch_idle(server: Any, folder: Path, done: threading.Event, idle: float, s
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from .. import heap
+
+    heap.hold()  # until warm (see kfsm_lab.heap)
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # before moto is imported
     os.environ.setdefault("MOTO_DISABLE_GLOBAL_CORS", "true")
     import botocore.loaders
@@ -192,7 +195,8 @@ def _serve(args: argparse.Namespace) -> int:
     from .warmup import start as warm_up
 
     # read-only, uncounted: loads moto's paths early
-    warm_up(server.app.sagemaker.gateway, args.region, server.app.moto_app)
+    warming = warm_up(server.app.sagemaker.gateway, args.region, server.app.moto_app)
+    threading.Thread(target=lambda: (warming.join(), heap.settle()), daemon=True, name="kfsm-heap").start()
 
     # The spare runner (its imports: ~1.7 s of CPU in two processes) starts now, beside the warm-up
     # (~0.8 s since IAM's unused partitions are built empty): started after it, it was still importing

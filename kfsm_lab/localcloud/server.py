@@ -296,7 +296,10 @@ class LocalCloudApp:
         if route == "/health" and method == "GET":
             return _json(200, self.health())
         if route == "/stats" and method == "GET":
-            return _json(200, {**self.stats.snapshot(), "refused": dict(sorted(self.door.refused.items()))})
+            from .. import heap
+
+            return _json(200, {**self.stats.snapshot(), "refused": dict(sorted(self.door.refused.items())),
+                               "heap": heap.stats()})
         if route == "/stats/reset" and method == "POST":
             self.stats.reset()
             return _json(200, self.stats.snapshot())

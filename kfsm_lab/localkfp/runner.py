@@ -17,6 +17,11 @@ job on it — then ends the run CANCELED.
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # a runner's own process: see kfsm_lab.heap (before the imports below)
+    import gc
+
+    gc.disable()
+
 import concurrent.futures as cf
 import json
 import os
@@ -28,6 +33,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from .. import heap
 from . import model, secrets, spec, tasks
 from .model import RunStatus, TaskStatus
 from .spare import TAKEN
@@ -290,11 +296,12 @@ class Runner:
 
 def _spare() -> int:
     """Start everything a run needs, then wait for one on stdin (see :mod:`.spare`)."""
-    with Zygote() as zygote:  # forked once kfp and boto3 are imported here: it inherits them
-        from kfp import local  # noqa: F401 - what Runner.run, _run_dag and tasks.execute import
-        from kfp.local import executor_input_utils, executor_output_utils, io  # noqa: F401
-        from kfp.local.orchestrator.orchestrator_utils import OrchestratorUtils  # noqa: F401
+    from kfp import local  # noqa: F401 - what Runner.run, _run_dag and tasks.execute import
+    from kfp.local import executor_input_utils, executor_output_utils, io  # noqa: F401
+    from kfp.local.orchestrator.orchestrator_utils import OrchestratorUtils  # noqa: F401
 
+    with Zygote() as zygote:  # forked once kfp and boto3 are imported here: it inherits them
+        heap.settle()  # the zygote did (a fork); a Python of its own did not
         line = sys.stdin.readline()
         if not line.strip():
             return 0  # the API is gone (or closed us): no run to do
@@ -321,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     run_dir = Path(args[0])
     with Zygote() as zygote:
+        heap.settle()
         return _run(run_dir, zygote)
 
 

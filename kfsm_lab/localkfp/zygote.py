@@ -122,6 +122,9 @@ class Zygote:
             # imported the same again (~0.55 s of CPU, beside the runner's own, on a machine that is
             # also starting the local cloud and running setup)
             _preload()
+            from .. import heap
+
+            heap.settle()  # before the fork, so the zygote (and its tasks) never scan what it inherits
             sys.stdout.flush()
             sys.stderr.flush()
             pid = os.fork()
@@ -325,8 +328,12 @@ def _forked_zygote(fd: int, runners_end: int) -> None:
 
 def serve(fd: int) -> None:
     """The zygote's loop: fork a task per request, report each task's end, exit when the runner hangs up."""
+    from .. import heap
+
+    heap.hold()
     _preload()
     _warm_boto3()
+    heap.settle()  # its tasks, forked from here, scan none of it either
 
     sock = socket.socket(fileno=fd)
     wake_r, wake_w = os.pipe()

@@ -19,6 +19,29 @@ def test_health(local_cloud):
     assert h["status"] == "ok" and h["pid"] == local_cloud.pid and h["account"] == local_cloud.account_id
 
 
+def test_once_warm_the_cloud_collects_again_with_its_start_frozen(local_cloud):
+    """kfsm_lab.heap: no collection while the cloud starts, then its start-up objects are frozen — and
+    collection must resume (a cloud that never collected again would grow for as long as it runs)."""
+    import time
+
+    deadline = time.monotonic() + 30
+    while not (heap := local_cloud.admin("stats")["heap"])["collecting"]:
+        assert time.monotonic() < deadline, heap
+        time.sleep(0.1)
+    assert heap["frozen_objects"] > 50_000, heap
+
+
+def test_the_heap_policy_holds_then_freezes_and_resumes():
+    import subprocess
+    import sys
+
+    code = ("import gc; from kfsm_lab import heap; heap.hold(); assert not gc.isenabled(); "
+            "x = [[] for _ in range(1000)]; heap.settle(); "
+            "assert gc.isenabled() and gc.get_freeze_count() >= 1000; print(heap.stats())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+
+
 @pytest.fixture(scope="module")
 def private_cloud(local_cloud):
     """A second cloud in this process, so no other client's requests reach its counters."""
