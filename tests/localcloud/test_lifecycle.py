@@ -146,3 +146,31 @@ def test_a_cold_start_loads_ahead_only_for_a_process_that_makes_the_calls(tmp_pa
                          timeout=120, env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split()[-1] == ("True" if prewarm == "yes" else "False"), out.stdout
+
+
+def test_a_cloud_found_once_is_known_without_a_call_until_its_state_file_changes(local_cloud):
+    from kfsm_lab.localcloud import connect, lifecycle
+
+    assert status().pid == local_cloud.pid
+    known = lifecycle.known()
+    assert known is not None and known.pid == local_cloud.pid and known.endpoint_url == local_cloud.endpoint_url
+    assert connect(start=False).pid == local_cloud.pid
+    path = state_file()
+    path.write_text(path.read_text())  # the same cloud, a rewritten file: look again
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
+    assert lifecycle.known() is None
+    assert connect(start=False).pid == local_cloud.pid and lifecycle.known() is not None
+
+
+def test_a_stopped_cloud_is_known_no_more(tmp_path, monkeypatch):
+    from kfsm_lab.localcloud import connect, lifecycle, stop
+
+    monkeypatch.setenv("KFSM_STATE_DIR", str(tmp_path))
+    info = ensure_running(pace=0, lease=False)
+    try:
+        assert lifecycle.known().pid == info.pid
+    finally:
+        stop()
+    assert lifecycle.known() is None
+    with pytest.raises(Exception, match="no local cloud is running"):
+        connect(start=False)
