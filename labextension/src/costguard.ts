@@ -3,6 +3,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { el, formatHourly } from './format';
+import { rebuildKeepingFocus } from './focus';
 import { formatDuration, Trans } from './i18n';
 import { describeError, KfsmApiError, requestAPI } from './request';
 
@@ -200,14 +201,14 @@ export class EndpointsPanel extends Widget {
   }
 
   private _render(): void {
+    rebuildKeepingFocus(this.node, () => this._build());
+  }
+
+  private _build(): void {
     const trans = this._trans;
     const model = this._model;
     const data = model.data;
     const root = this.node;
-    const focusedEndpoint = (document.activeElement as HTMLElement | null)?.closest?.('tr')?.dataset
-      ?.endpoint;
-    const focusedRefresh = document.activeElement?.classList.contains('kfsm-lab-refresh');
-    root.replaceChildren();
 
     const header = el('div', 'kfsm-lab-panel-header');
     header.appendChild(el('h2', '', trans.__('SageMaker endpoints created by kfsm_lab')));
@@ -217,6 +218,7 @@ export class EndpointsPanel extends Widget {
       trans.__('Refresh')
     );
     refresh.type = 'button';
+    refresh.dataset.focusKey = 'refresh';
     refresh.addEventListener('click', () => void model.refresh(true));
     header.appendChild(refresh);
     root.appendChild(header);
@@ -231,9 +233,6 @@ export class EndpointsPanel extends Widget {
       status.appendChild(el('div', 'kfsm-lab-message', this._message));
     }
     root.appendChild(status);
-    if (focusedRefresh) {
-      refresh.focus();
-    }
     if (!data) {
       root.appendChild(el('p', 'kfsm-lab-muted', model.error ? '' : trans.__('Loading…')));
       return;
@@ -335,15 +334,13 @@ export class EndpointsPanel extends Widget {
         trans.__('Delete')
       );
       del.type = 'button';
+      del.dataset.focusKey = `delete-${ep.name}`;
       del.setAttribute('aria-label', trans.__('Delete %1', ep.name));
       del.disabled = ep.status === 'Deleting';
       del.addEventListener('click', () => void this._confirmDelete(ep));
       cell.appendChild(del);
       row.appendChild(cell);
       body.appendChild(row);
-      if (focusedEndpoint === ep.name) {
-        del.focus();
-      }
     }
     table.appendChild(body);
     root.appendChild(table);

@@ -2,6 +2,7 @@ import { Poll } from '@lumino/polling';
 import { Widget } from '@lumino/widgets';
 
 import { el } from './format';
+import { rebuildKeepingFocus } from './focus';
 import { formatDuration, stateLabel, Trans } from './i18n';
 import { describeError, requestAPI } from './request';
 import { routeOfLink } from './runpage/router';
@@ -115,11 +116,12 @@ export class RunsPanel extends Widget {
   }
 
   private _render(): void {
+    rebuildKeepingFocus(this.node, () => this._build());
+  }
+
+  private _build(): void {
     const trans = this._trans;
     const root = this.node;
-    const focused = document.activeElement as HTMLElement | null;
-    const focusKey = root.contains(focused) ? focused?.dataset.focusKey : undefined;
-    root.replaceChildren();
     const header = el('div', 'kfsm-lab-panel-header');
     header.appendChild(el('h2', '', trans.__('Pipeline runs')));
     const buttons = el('div', 'kfsm-lab-header-buttons');
@@ -163,9 +165,6 @@ export class RunsPanel extends Widget {
         list.appendChild(this._renderRun(run));
       }
       root.appendChild(list);
-    }
-    if (focusKey) {
-      root.querySelector<HTMLElement>(`[data-focus-key="${CSS.escape(focusKey)}"]`)?.focus();
     }
   }
 

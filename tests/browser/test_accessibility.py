@@ -197,7 +197,16 @@ def test_keyboard_only_walk_through_run_page_and_cost_guard(lab: LabPage, done: 
     lab.screenshot("keyboard-run-page")
 
     lab.run_command("SageMaker Endpoints (cost guard)")
-    tab_to(f"button[aria-label='Delete {name}']", limit=120)
+    delete = f"button[aria-label='Delete {name}']"
+    tab_to(delete, limit=120)
+    # the panel is rebuilt on every poll; the focus must stay on the same button through it (it fell to the
+    # page body once, and an Enter right after a poll did nothing): a refresh that moves no focus, then wait
+    # until the button is a new element
+    lab.page.evaluate("s => { document.querySelector(s).dataset.old = '1' }", delete)
+    lab.page.locator(".kfsm-lab-endpoints-panel .kfsm-lab-refresh").dispatch_event("click")
+    expect(lab.page.locator(f"{delete}:not([data-old])")).to_have_count(1, timeout=20_000)
+    expect(lab.page.locator(delete)).to_be_focused()
+    lab.screenshot("keyboard-endpoints-after-a-poll")
     keys.press("Enter")
     dialog = lab.page.locator(".jp-Dialog")
     expect(dialog).to_contain_text(name)
