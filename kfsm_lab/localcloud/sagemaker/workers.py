@@ -14,6 +14,11 @@ or ``("error", exception)``; a ``("stop",)`` sent mid-fit ends it with ``("stopp
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # a worker's own process: see kfsm_lab.heap (before the imports below)
+    import gc
+
+    gc.disable()
+
 import atexit
 import contextlib
 import os
@@ -193,6 +198,9 @@ def _serve(inp: IO[bytes], out: IO[bytes]) -> None:
 
 
 if __name__ == "__main__":
+    from ... import heap
+
+    heap.settle()
     # the answers go to a private copy of stdout; anything printed lands on stderr instead
     _answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
