@@ -196,7 +196,7 @@ def installed_bytecode() -> str:
     """Compile the kit's bytecode ahead, as ``pip install`` does for an installed package.
 
     A checkout installed in editable mode caches its bytecode on first import, unless the environment
-    says ``PYTHONDONTWRITEBYTECODE`` (as some CI images and sandboxes do): then every process compiles
+    says ``PYTHONDONTWRITEBYTECODE`` (as some CI images do): then every process compiles
     ~22,000 lines again (~0.2 s for the local cloud's imports). Returns what was done, for the facts.
     """
     import compileall
