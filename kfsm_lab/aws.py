@@ -102,9 +102,15 @@ def boto3_session(**kwargs: Any) -> boto3.Session:
     """``boto3.Session(**kwargs)`` on a :func:`botocore_session` (unless ``botocore_session`` is given)."""
     import boto3
 
-    if kwargs.get("botocore_session") is None:  # not setdefault: that made (~50 ms) and dropped one every time
+    return boto3.Session(**_on_shared_data(kwargs))
+
+
+def _on_shared_data(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Session arguments with a :func:`botocore_session` unless one is given (not ``setdefault``: that made
+    one, ~50 ms, and dropped it every time)."""
+    if kwargs.get("botocore_session") is None:
         kwargs["botocore_session"] = botocore_session()
-    return boto3.Session(**kwargs)
+    return kwargs
 
 
 @functools.cache
@@ -136,9 +142,7 @@ def locked_session(**kwargs: Any) -> boto3.Session:
     the clients they make are. A session takes ~50 ms to make, and the kit's calls for one target and
     region share one (:func:`kfsm_lab.localcloud.lifecycle.local_session`).
     """
-    if kwargs.get("botocore_session") is None:
-        kwargs["botocore_session"] = botocore_session()
-    return _locked_session_class()(**kwargs)
+    return _locked_session_class()(**_on_shared_data(kwargs))
 
 
 def botocore_config(**extra: Any):

@@ -1,4 +1,4 @@
-"""The garbage collector in the kit's own long-lived processes: the local cloud, a run's runner and zygote.
+"""The garbage collector in the kit's own processes: the local cloud, a run's runner and zygote, fit workers.
 
 Their start imports moto, kfp and boto3 and builds large tables (IAM's managed policies, botocore's
 models): hundreds of thousands of objects that live as long as the process. CPython's collector scans

@@ -17,10 +17,10 @@ job on it — then ends the run CANCELED.
 
 from __future__ import annotations
 
-if __name__ == "__main__":  # a runner's own process: see kfsm_lab.heap (before the imports below)
-    import gc
+if __name__ == "__main__":  # a runner's own process: no collection until it has imported what it keeps
+    from .. import heap
 
-    gc.disable()
+    heap.hold()
 
 import concurrent.futures as cf
 import json

@@ -14,10 +14,10 @@ or ``("error", exception)``; a ``("stop",)`` sent mid-fit ends it with ``("stopp
 
 from __future__ import annotations
 
-if __name__ == "__main__":  # a worker's own process: see kfsm_lab.heap (before the imports below)
-    import gc
+if __name__ == "__main__":  # a worker's own process: no collection until it has imported what it keeps
+    from ... import heap
 
-    gc.disable()
+    heap.hold()
 
 import atexit
 import contextlib
@@ -198,8 +198,6 @@ def _serve(inp: IO[bytes], out: IO[bytes]) -> None:
 
 
 if __name__ == "__main__":
-    from ... import heap
-
     heap.settle()
     # the answers go to a private copy of stdout; anything printed lands on stderr instead
     _answers = os.fdopen(os.dup(1), "wb")
