@@ -78,22 +78,24 @@ def kfsm_client(service: str, region: str) -> Any:
     return boto3.DEFAULT_SESSION.client(service, region_name=region, config=config)
 
 
-def kfsm_poll_seconds() -> tuple[float, float]:
-    """(first, longest) pause between describes: seconds on AWS, a fraction on a local cloud."""
+def kfsm_poll_seconds() -> tuple[float, float, float]:
+    """(first, longest, steady) for describes: the pause is ``first`` for ``steady`` seconds after each change,
+    then doubles up to ``longest``. Seconds on AWS, hundredths on a local cloud."""
     import os
     from urllib.parse import urlparse
 
     override = os.environ.get("KFSM_POLL_SECONDS")
     if override:
         first = float(override)
-        return first, max(first, first * 4)
+        return first, max(first, first * 4), 0.0
     url = os.environ.get("AWS_ENDPOINT_URL_SAGEMAKER") or os.environ.get("AWS_ENDPOINT_URL") or ""
     host = urlparse(url).hostname or ""
     if host in ("127.0.0.1", "localhost", "::1"):
-        # a local job changes state every few tenths of a second and a describe costs ~3 ms there:
-        # a pause of at most 0.1 s sees each change within 0.1 s (a 0.5 s cap cost up to 0.4 s per step)
-        return 0.05, 0.1
-    return 5.0, 30.0
+        # a local job at pace 0 ends ~0.1-0.2 s after its create, and a describe costs ~3 ms there: every
+        # 0.04 s for the first second after a change sees the end within 0.04 s (doubling from 0.05 s saw it
+        # up to 0.1 s late, per step); a slow pace's long phases are then polled up to every 0.5 s
+        return 0.04, 0.5, 1.0
+    return 5.0, 30.0, 0.0
 
 
 def kfsm_error_code(exc: BaseException) -> str:
@@ -178,21 +180,21 @@ def kfsm_wait(name: str, describe: Callable[[], dict], status_key: str, done: tu
     """
     import time
 
-    first, longest = kfsm_poll_seconds()
+    first, longest, steady = kfsm_poll_seconds()
     pause = first
     seen = None
-    started = time.time()
+    started = changed = time.time()
     while True:
         desc = describe()
         status = desc.get(status_key, "")
         secondary = desc.get("SecondaryStatus", "")
         now = (status, secondary)
         if now != seen:
-            seen = now
+            seen, changed = now, time.time()
             pause = first
             label = f"{status}/{secondary}" if secondary else status
             print(f"[{time.time() - started:7.1f}s] {name}: {label}", flush=True)
-        else:
+        elif time.time() - changed >= steady:
             pause = min(longest, pause * 2)
         if status in done:
             return desc

@@ -173,6 +173,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
+    from ..localkfp.kfp_runtime import import_without_client
+
+    import_without_client()  # the cloud never makes a kfp.Client: no kubernetes package
     from ..localkfp.server import LocalKfpServer
 
     # The KFP API first: once the cloud answers health, every way of finding it also finds the KFP API.

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 if __name__ == "__main__":  # a runner's own process: no collection until it has imported what it keeps
     from .. import heap
+    from .kfp_runtime import import_without_client
 
     heap.hold()
+    import_without_client()  # never makes a kfp.Client
 
 import concurrent.futures as cf
 import json

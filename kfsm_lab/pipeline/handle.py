@@ -22,11 +22,15 @@ from ..names import PIPELINE_NAME, check_run_id, new_run_id, resource_name
 from . import runs
 from .graph import Graph, TaskNode
 from .jobs import FINAL_STATUSES, JobReader, is_failed
-from .kfp_client import KfpConnection, RunLinks
+from .kfp_client import KfpConnection, RunLinks, load_package
 from .runs import RunNotFoundError, RunRecord
 from .targets import kfp_target
 
 # Task kinds whose SageMaker job a cancel stops (in case the step could not stop it itself).
+LOCAL_WAIT_SECONDS = 0.1
+"""How often ``wait`` reads a local run: a get_run costs ~10 ms of the caller's CPU there, and a local run's
+steps end a few tenths of a second apart, so the end is seen within 0.1 s (0.25 s cost up to 0.25 s a run)."""
+
 _STOPPABLE = ("training_job", "transform_job", "tuning_job")
 
 
@@ -70,6 +74,7 @@ class RunHandle:
         self._graph: Graph | None = None
         self._jobs: JobReader | None = None
         self._views: dict[str, dict[str, Any]] = {}
+        self._jobs_final = False  # the SageMaker resources were described after the run was seen ended
         self.monitor_error: str | None = None  # why SageMaker details could not be read (run state still is)
 
     # -- identity ---------------------------------------------------------------------------------
@@ -229,15 +234,20 @@ class RunHandle:
             self._jobs = JobReader(self.settings)
         return self._jobs
 
-    def refresh(self) -> RunHandle:
-        """Read the run from its Kubeflow Pipelines API, then describe the SageMaker resources of its active steps."""
+    def refresh(self, jobs: bool = True) -> RunHandle:
+        """Read the run from its Kubeflow Pipelines API, then (unless ``jobs=False``) describe the SageMaker
+        resources of its active steps."""
         was_done = self.done and self._run is not None
         if not was_done:
             self._run = self._connection().get_run(self.kfp_run_id)
-        unsettled = any(v.get("exists") and v.get("status") not in FINAL_STATUSES for v in self._views.values())
-        if not was_done or unsettled:
-            self._refresh_jobs(force=self.done and not was_done)  # the last look at a run is never stale
-        if self.target != "local" and not was_done:
+        looked = False
+        if jobs:
+            unsettled = any(v.get("exists") and v.get("status") not in FINAL_STATUSES for v in self._views.values())
+            if not self._jobs_final or unsettled:
+                self._refresh_jobs(force=self.done and not self._jobs_final)  # the last look is never stale
+                self._jobs_final = self.done
+                looked = True
+        if self.target != "local" and (not was_done or looked):
             self._remember()
         return self
 
@@ -272,20 +282,27 @@ class RunHandle:
     # -- waiting and cancelling -------------------------------------------------------------------
     def wait(self, timeout: float | None = None, interval: float | None = None,
              on_update: Callable[[RunHandle], None] | None = None, raise_on_failure: bool = False) -> RunHandle:
-        """Refresh until the run ends; ``WaitTimeoutError`` after ``timeout`` seconds (the run goes on)."""
-        interval = interval if interval is not None else (0.25 if self.target == "local" else 5.0)
+        """Refresh until the run ends; ``WaitTimeoutError`` after ``timeout`` seconds (the run goes on).
+
+        With ``on_update`` every refresh describes the steps' SageMaker resources too (what it draws); without,
+        only the run is read until it ends (one call a poll, so the end is seen sooner and cheaper), then the
+        steps once.
+        """
+        interval = interval if interval is not None else (LOCAL_WAIT_SECONDS if self.target == "local" else 5.0)
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            self.refresh()
+            last = deadline is not None and time.monotonic() >= deadline
+            self.refresh(jobs=on_update is not None or last)
             if on_update:
                 on_update(self)
             if self.done:
                 break
-            if deadline is not None and time.monotonic() >= deadline:
+            if last:
                 raise WaitTimeoutError(f"run {self.run_id} is still {self.state} after {timeout:g} s",
                                        f"it keeps running; check later with `kfsm-lab pipeline status {self.run_id}` "
                                        "or wait longer")
             time.sleep(interval)
+        self.refresh()  # the steps' last look (a no-op when on_update had it)
         if raise_on_failure:
             self.raise_for_state()
         return self
@@ -378,11 +395,12 @@ def start_run(settings: Settings, run_id: str | None = None, *, pipeline: Any = 
     conn = kfp_target(settings.target).connect(settings, token=kfp_token, cookies=kfp_cookies)
     with tempfile.TemporaryDirectory() as tmp:
         package = compile_pipeline(Path(tmp) / "pipeline.yaml", settings, pipeline=pipeline)
-        graph = Graph.from_spec(_spec_of(package))
+        docs = load_package(package)
+        graph = Graph.from_spec(docs[0])
         args = {k: v for k, v in default_arguments(settings, run_id).items() if k in graph.parameters}
         args.update(arguments or {})
         experiment_id, kfp_run_id = conn.submit(package, args, run_name=f"{graph.name or PIPELINE_NAME}-{run_id}",
-                                                experiment_name=settings.experiment)
+                                                experiment_name=settings.experiment, docs=docs)
     record = RunRecord(run_id=run_id, kfp_run_id=kfp_run_id, target=settings.target, kfp_host=conn.host,
                        namespace=settings.namespace, experiment_id=experiment_id, experiment=settings.experiment,
                        pipeline_name=graph.name, region=settings.region, arguments=args,
@@ -391,13 +409,6 @@ def start_run(settings: Settings, run_id: str | None = None, *, pipeline: Any = 
     handle = RunHandle(record, settings, conn)
     handle._graph = graph  # known from the compiled spec before the first read
     return handle
-
-
-def _spec_of(package: Path) -> dict[str, Any]:
-    import yaml
-
-    with open(package) as f:  # libyaml's parser when there is one: ~10× the pure-Python one's speed
-        return next(iter(yaml.load_all(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))))
 
 
 def attach(run_id: str, settings: Settings | None = None, *, kfp_token: str | None = None,

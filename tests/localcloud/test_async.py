@@ -85,3 +85,32 @@ def test_transform_job_returns_in_progress_and_the_waiter_sees_it_complete(pace,
                   {"Completed", "Failed", "Stopped"})
     assert seen == ["InProgress", "Completed"], seen
     sm.get_waiter("transform_job_completed_or_stopped").wait(TransformJobName=name, WaiterConfig=WAIT)
+
+
+def test_at_pace_0_a_resource_no_one_has_described_stays_interim_for_a_while(sm, model_name, layout):
+    """A caller that describes late still finds the work took a while (UNSEEN_SECONDS), as on AWS; one that
+    describes at once (above) sees the interim state first whatever the machine's load."""
+    from kfsm_lab.localcloud.sagemaker.jobs import UNSEEN_SECONDS
+
+    name = unique("kfsm-unseen-transform")
+    sm.create_transform_job(
+        TransformJobName=name, ModelName=model_name,
+        TransformInput={"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix",
+                                                        "S3Uri": f"s3://{layout.bucket}/{layout.valid_key}"}},
+                        "ContentType": "text/csv", "SplitType": "Line"},
+        TransformOutput={"S3OutputPath": f"s3://{layout.bucket}/async-out/{name}", "AssembleWith": "Line"},
+        TransformResources={"InstanceType": "ml.m5.large", "InstanceCount": 1})
+    cfg = unique("kfsm-unseen-cfg")
+    sm.create_endpoint_config(EndpointConfigName=cfg, ProductionVariants=[{
+        "VariantName": "AllTraffic", "ModelName": model_name, "InitialInstanceCount": 1,
+        "InstanceType": "ml.m5.large"}])
+    ep = unique("kfsm-unseen-ep")
+    sm.create_endpoint(EndpointName=ep, EndpointConfigName=cfg)
+    time.sleep(UNSEEN_SECONDS * 3)
+    job = sm.describe_transform_job(TransformJobName=name)
+    assert job["TransformJobStatus"] == "Completed"
+    assert (job["TransformEndTime"] - job["CreationTime"]).total_seconds() >= UNSEEN_SECONDS * 0.95
+    endpoint = sm.describe_endpoint(EndpointName=ep)
+    assert endpoint["EndpointStatus"] == "InService"
+    assert (endpoint["LastModifiedTime"] - endpoint["CreationTime"]).total_seconds() >= UNSEEN_SECONDS * 0.95
+    sm.delete_endpoint(EndpointName=ep)

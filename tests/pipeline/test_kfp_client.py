@@ -116,3 +116,25 @@ def test_links_render_as_html_and_text():
     html = links._repr_html_()
     assert 'href="http://h/#/runs/details/r1"' in html and "Run link" in html
     assert "Experiment link: http://h/#/experiments/details/e1" in str(links)
+
+
+def test_the_run_spec_is_what_kfp_client_makes_of_the_package(settings, tmp_path):
+    """The submitted spec, read with libyaml, equals kfp.Client's own (pure-Python YAML) job config."""
+    import kfp
+
+    from kfsm_lab.pipeline.kfp_client import job_spec, load_package
+
+    from .user_pipelines import mine
+
+    packages = [compile_pipeline(tmp_path / "kit.yaml", settings),  # with a platform spec (the AWS secret)
+                compile_pipeline(tmp_path / "mine.yaml", pipeline=mine)]  # without one
+    client = object.__new__(kfp.Client)  # its job config needs no connection (its constructor calls healthz)
+    for package in packages:
+        theirs = client._create_job_config(params={}, pipeline_package_path=str(package), pipeline_id=None,
+                                           version_id=None, enable_caching=False, cache_key=None, pipeline_root=None)
+        assert job_spec(load_package(package)) == theirs.pipeline_spec
+    assert "platform_spec" in job_spec(load_package(packages[0]))
+    assert "platform_spec" not in job_spec(load_package(packages[1]))
+    (tmp_path / "empty.yaml").write_text("")
+    with pytest.raises(KfsmError, match="holds no pipeline spec"):
+        load_package(tmp_path / "empty.yaml")

@@ -51,34 +51,53 @@ def _spawn(target, *args: Any) -> None:
     threading.Thread(target=target, args=args, daemon=True, name=f"kfsm-{target.__name__}").start()
 
 
-MIN_INTERIM_SECONDS = 0.2
-"""Even at pace 0 a resource stays this long in its interim state (InProgress, Creating), so the
-first describe after a create sees it there, as on AWS, however quickly the work itself is done."""
+MIN_INTERIM_SECONDS = 0.05
+"""Even at pace 0 a resource's work is spread over at least this long (its phases share it)."""
+
+UNSEEN_SECONDS = 0.2
+"""At pace 0 a resource also stays in its interim state (InProgress, Creating, Updating, Stopping) until a
+describe has shown it there, or this long since it began: the first describe after a create sees it
+interim, as on AWS (where that lasts minutes), on however busy a machine, while a caller that describes at
+once (every kit step and boto3's waiters do) sees it end after MIN_INTERIM_SECONDS and the work's own time."""
 
 
 class _Phases:
     """Make each phase last at least ``pace / n`` seconds (the whole at least MIN_INTERIM_SECONDS),
-    waking early when a stop is requested."""
+    waking early when a stop is requested; the last phase ends only once the resource was ``seen``."""
 
     def __init__(self, backend: SageMakerBackend, n: int, stop: threading.Event | None = None,
-                 job: TrainingJob | TransformJob | None = None, guard: _Guard | None = None) -> None:
+                 job: TrainingJob | TransformJob | None = None, guard: _Guard | None = None,
+                 seen: threading.Event | None = None) -> None:
         self.guard = guard
         self.share = max(backend.pace.seconds, MIN_INTERIM_SECONDS) / n
         self.stop = stop
-        self.t0 = time.monotonic()
+        self.t0 = self.began = time.monotonic()
         self.backend = backend
         self.job = job
+        self.seen = seen if seen is not None else job.seen if job is not None else None
         self.calls = 0
+
+    def _sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        if self.guard is not None:
+            self.guard.wait(seconds)
+        elif self.stop is not None:
+            self.stop.wait(seconds)
+        else:
+            time.sleep(seconds)
+
+    def _until_seen(self, seen: threading.Event | None, since: float) -> None:
+        """Wait (up to UNSEEN_SECONDS after ``since``) for a describe to show the interim state."""
+        while seen is not None and not seen.is_set():
+            left = UNSEEN_SECONDS - (time.monotonic() - since)
+            if left <= 0 or (self.stop is not None and self.stop.is_set()):
+                return
+            seen.wait(min(left, 0.02))  # short waits: a stop request is seen within 20 ms
 
     def next(self) -> None:
         if self.share > 0:
-            remaining = self.share - (time.monotonic() - self.t0)
-            if remaining > 0 and self.guard is not None:
-                self.guard.wait(remaining)
-            elif remaining > 0 and self.stop is not None:
-                self.stop.wait(remaining)
-            elif remaining > 0:
-                time.sleep(remaining)
+            self._sleep(self.share - (time.monotonic() - self.t0))
         self.calls += 1
         faults = self.backend.faults
         if self.job is not None and self.calls > 1:  # midway: after the first phase
@@ -91,10 +110,20 @@ class _Phases:
             self.guard.check()
         self.t0 = time.monotonic()
 
+    def last(self) -> None:
+        """The last phase's end: once its share is spent and the interim state was seen (or could have been)."""
+        if self.share > 0:
+            self._sleep(self.share - (time.monotonic() - self.t0))
+        self._until_seen(self.seen, self.began)
+        self.next()
+
     def linger(self) -> None:
-        """Spend one share of the pace (e.g. in Stopping), uninterruptibly."""
+        """Spend one share of the pace in Stopping, uninterruptibly, until a describe has shown it there."""
+        began = time.monotonic()
         if self.share > 0:
             time.sleep(self.share)
+        self.stop = None  # already stopping: only the describe (or the time) ends this
+        self._until_seen(self.seen, began)
 
 
 def model_tarball(centroids: np.ndarray) -> bytes:
@@ -259,7 +288,7 @@ def _train(backend: SageMakerBackend, job: TrainingJob, fit: Fit = kmeans.fit) -
         except Exception as exc:  # noqa: BLE001
             raise JobFailure(f"ClientError: Could not upload the model to {job.artifact_uri}: {exc}") from None
         say(f"Model saved to {job.artifact_uri} ({params.k} x {params.feature_dim} centroids)")
-        phases.next()
+        phases.last()
         t = now()
         with backend.lock:
             job.metrics = [{"MetricName": n, "Value": float(v), "Timestamp": t} for n, v in metrics.items()]
@@ -327,13 +356,13 @@ def load_variants(backend: SageMakerBackend, specs: list[dict[str, Any]]) -> lis
 
 
 def _bring_up(backend: SageMakerBackend, ep: Endpoint, cfg: EndpointConfig, updating: bool) -> None:
-    phases = _Phases(backend, 1)
+    phases = _Phases(backend, 1, seen=ep.seen)
     try:
         variants = load_variants(backend, cfg.variants)
         error = None
     except Exception as exc:  # noqa: BLE001 - any load problem fails the endpoint, never the server
         variants, error = [], str(exc)
-    phases.next()
+    phases.last()
     with backend.lock:
         if ep.status == "Deleting":
             pass
@@ -541,7 +570,7 @@ def _transform(backend: SageMakerBackend, job: TransformJob) -> None:
             backend.gateway.put(out_bucket, out_key, result, backend.region)
             data_logs[host].append((now(), f"[sagemaker logs]: s3://{in_bucket}/{key}: {counts[0]} records -> "
                                            f"s3://{out_bucket}/{out_key} ({len(result)} bytes)"))
-        phases.next()
+        phases.last()
         with backend.lock:
             job.status = "Completed"
     except JobStopped:

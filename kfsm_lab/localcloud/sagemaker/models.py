@@ -36,6 +36,13 @@ RESTART_REASON = ("InternalServerError: The local cloud was stopped while this j
                   "{when}); its work was lost. Start the job again under a new name.")
 
 
+def _shown(res: TrainingJob | TransformJob | Endpoint) -> dict[str, Any]:
+    """A describe's answer; the resource's worker may leave its interim state once one has shown it."""
+    out = res.describe()
+    res.seen.set()
+    return out
+
+
 class Pace:
     """How long status transitions take (seconds, shared and changeable at run time)."""
 
@@ -156,7 +163,7 @@ class SageMakerBackend:
 
     def describe_training_job(self, name: str) -> dict[str, Any]:
         with self.lock:
-            return self.training_jobs.get(name).describe()
+            return _shown(self.training_jobs.get(name))
 
     def list_training_jobs(self, req: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
@@ -170,6 +177,7 @@ class SageMakerBackend:
                                              f"{job.status}.")
         job.status = "Stopping"
         job.modified = now()
+        job.seen.clear()
         job.stop_requested.set()
         return job
 
@@ -239,7 +247,7 @@ class SageMakerBackend:
 
     def describe_endpoint(self, name: str) -> dict[str, Any]:
         with self.lock:
-            return self.endpoints.get(name).describe()
+            return _shown(self.endpoints.get(name))
 
     def list_endpoints(self, req: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
@@ -253,6 +261,7 @@ class SageMakerBackend:
                 raise errors.ValidationException(f'Cannot update in-progress endpoint "{ep.arn}".')
             ep.status = "Updating"
             ep.modified = now()
+            ep.seen.clear()
             ep.ready = threading.Event()
         self.runner.start_endpoint(self, ep, cfg, True)
         return ep
@@ -301,7 +310,7 @@ class SageMakerBackend:
 
     def describe_transform_job(self, name: str) -> dict[str, Any]:
         with self.lock:
-            return self.transform_jobs.get(name).describe()
+            return _shown(self.transform_jobs.get(name))
 
     def list_transform_jobs(self, req: dict[str, Any]) -> dict[str, Any]:
         with self.lock:

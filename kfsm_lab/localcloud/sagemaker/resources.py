@@ -29,16 +29,19 @@ class Resource:
     tags: list[dict[str, str]] = field(default_factory=list)
     created: float = field(default_factory=now)
     modified: float = field(default_factory=now)
+    # a describe has shown the resource in its current interim state (see jobs.UNSEEN_SECONDS); cleared on
+    # each move to a new interim state (Stopping, Updating, Deleting)
+    seen: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
 
     TRANSIENT: ClassVar[tuple[str, ...]] = ()
 
     def to_state(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                if f.name not in self.TRANSIENT}
+                if f.name not in self.TRANSIENT and f.name != "seen"}
 
     @classmethod
     def from_state(cls, data: dict[str, Any]) -> Self:
-        known = {f.name for f in dataclasses.fields(cls)} - set(cls.TRANSIENT)
+        known = {f.name for f in dataclasses.fields(cls)} - set(cls.TRANSIENT) - {"seen"}
         return cls(**{k: v for k, v in data.items() if k in known})
 
 

@@ -1,0 +1,36 @@
+"""Import kfp in the kit's own processes as a Kubeflow runtime does: without its API client.
+
+``import kfp`` runs ``from kfp.client import Client``, which imports kfp_server_api and the kubernetes
+package: ~1,000 modules and ~0.3 s of CPU that only ``kfp.Client`` needs. KFP's own executor runs with
+``_KFP_RUNTIME=true`` (see the command ``kfp.dsl.component_factory`` writes), which makes ``kfp/__init__``
+skip it. The local cloud and a run's runner (and the zygote forked from it) never make a ``kfp.Client``:
+they import kfp's package with that switch, then ``kfp.components`` and ``kfp.dsl`` without it (with it on,
+``kfp.dsl``'s own ``__init__`` leaves out what ``kfp.local`` needs, and ``kfp.components`` fails on a
+circular import). Never in a user's process: there ``kfp.Client`` must be what ``import kfp`` gives.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+RUNTIME_ENV = "_KFP_RUNTIME"
+
+
+def import_without_client() -> bool:
+    """Import kfp without ``kfp.client``; False (and nothing done) when this process has kfp already."""
+    if "kfp" in sys.modules:
+        return False
+    previous = os.environ.get(RUNTIME_ENV)
+    os.environ[RUNTIME_ENV] = "true"
+    try:
+        import kfp  # its __init__ alone: no kfp.client
+    finally:
+        if previous is None:
+            os.environ.pop(RUNTIME_ENV, None)
+        else:
+            os.environ[RUNTIME_ENV] = previous
+    import kfp.components  # what kfp/__init__ imports otherwise, in its order
+    import kfp.dsl  # noqa: F401
+
+    return True
