@@ -157,14 +157,31 @@ def setup_all(settings: Settings, splits: MnistSplits | None = None, worker_role
     """Bucket, IAM (user, key, role, secret) and data, in an order where each step has what it needs.
 
     The data is loaded and encoded on a worker thread meanwhile: it needs no cloud, the first two steps
-    mostly wait on theirs.
+    mostly wait on theirs. Once the bucket is there, IAM (whose policy needs only the bucket's name) runs
+    on a thread of its own beside the upload: each mostly waits on the cloud's answers to its own calls.
+    The report lists the steps in the order above; IAM's error, when both fail, is the one raised.
     """
     report = SetupReport(settings=settings)
     prepared = prepare_in_background(splits)
     clients = _clients(settings)
     setup_bucket(settings, report, clients)
-    setup_iam(report.settings, report, worker_role=worker_role, clients=clients)
-    setup_data(report.settings, report, splits, clients, prepared)
+    iam_report, data_report = SetupReport(settings=report.settings), SetupReport(settings=report.settings)
+    pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="kfsm-setup-iam")
+    try:  # the thread runs under this call's turn (the lock is held here), so it takes none of its own
+        iam = pool.submit(setup_iam.__wrapped__, report.settings, iam_report,  # type: ignore[attr-defined]
+                          worker_role=worker_role, clients=clients)
+        data_error: BaseException | None = None
+        try:
+            setup_data(report.settings, data_report, splits, clients, prepared)
+        except BaseException as exc:  # noqa: BLE001 - raised below, once IAM is done too
+            data_error = exc
+        iam.result()
+    finally:
+        pool.shutdown(wait=True)
+    if data_error is not None:
+        raise data_error
+    report.steps += iam_report.steps + data_report.steps
+    report.settings = iam_report.settings
     return report
 
 
