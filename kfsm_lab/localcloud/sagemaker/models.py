@@ -158,6 +158,8 @@ class SageMakerBackend:
                               request=req, tuning_job=tuning_arn)
             self.training_jobs.add(job)
             job.set_secondary("Starting", "Launching requested ML instances")
+            if tuning_arn:  # a trial: its tuning job watches it, no caller waits to see it start
+                job.seen.set()
         self.runner.start_training(self, job)
         return job
 
