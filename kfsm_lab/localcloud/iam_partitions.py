@@ -11,8 +11,9 @@ without them, and such a partition gets them on the first request signed for one
 
 from __future__ import annotations
 
-import os
 import threading
+
+from ..environ import variable
 
 POLICIES_ENV = "MOTO_IAM_LOAD_MANAGED_POLICIES"
 DEFERRED = "_kfsm_managed_policies_deferred"  # set on a backend built without them
@@ -30,18 +31,11 @@ def defer_other_partitions(account_id: str, keep: str = "aws") -> list[str]:
 
     account = iam_backends[account_id]
     deferred = []
-    before = os.environ.get(POLICIES_ENV)
-    os.environ[POLICIES_ENV] = "false"
-    try:
+    with variable(POLICIES_ENV, "false"):
         for partition in PARTITION_NAMES:
             if partition != keep and partition not in account.keys():
                 setattr(account[partition], DEFERRED, True)
                 deferred.append(partition)
-    finally:
-        if before is None:
-            os.environ.pop(POLICIES_ENV, None)
-        else:
-            os.environ[POLICIES_ENV] = before
     return deferred
 
 

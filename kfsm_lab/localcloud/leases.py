@@ -175,15 +175,10 @@ def drop_process_lease(folder: Path | None = None) -> None:
 @contextlib.contextmanager
 def shared_with_children(lease: Lease) -> Iterator[None]:
     """Children started in this block (a papermill kernel) use ``lease`` rather than taking their own."""
-    old = os.environ.get(LEASE_ENV)
-    os.environ[LEASE_ENV] = lease.id
-    try:
+    from ..environ import variable
+
+    with variable(LEASE_ENV, lease.id):
         yield
-    finally:
-        if old is None:
-            os.environ.pop(LEASE_ENV, None)
-        else:
-            os.environ[LEASE_ENV] = old
 
 
 __all__ = ["LEASE_ENV", "Lease", "acquire", "drop_process_lease", "is_live", "live", "process_lease", "release",

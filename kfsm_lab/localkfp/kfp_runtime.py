@@ -11,8 +11,9 @@ circular import). Never in a user's process: there ``kfp.Client`` must be what `
 
 from __future__ import annotations
 
-import os
 import sys
+
+from ..environ import variable
 
 RUNTIME_ENV = "_KFP_RUNTIME"
 
@@ -21,15 +22,8 @@ def import_without_client() -> bool:
     """Import kfp without ``kfp.client``; False (and nothing done) when this process has kfp already."""
     if "kfp" in sys.modules:
         return False
-    previous = os.environ.get(RUNTIME_ENV)
-    os.environ[RUNTIME_ENV] = "true"
-    try:
+    with variable(RUNTIME_ENV, "true"):
         import kfp  # its __init__ alone: no kfp.client
-    finally:
-        if previous is None:
-            os.environ.pop(RUNTIME_ENV, None)
-        else:
-            os.environ[RUNTIME_ENV] = previous
     import kfp.components  # what kfp/__init__ imports otherwise, in its order
     import kfp.dsl  # noqa: F401
 

@@ -24,6 +24,22 @@ def pace(request, local_cloud):
     local_cloud.admin("pace", {"pace": 0})
 
 
+def _create_transform(sm, name: str, model_name: str, layout) -> None:
+    sm.create_transform_job(
+        TransformJobName=name, ModelName=model_name,
+        TransformInput={"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix",
+                                                        "S3Uri": f"s3://{layout.bucket}/{layout.valid_key}"}},
+                        "ContentType": "text/csv", "SplitType": "Line"},
+        TransformOutput={"S3OutputPath": f"s3://{layout.bucket}/async-out/{name}", "AssembleWith": "Line"},
+        TransformResources={"InstanceType": "ml.m5.large", "InstanceCount": 1})
+
+
+def _create_config(sm, name: str, model_name: str) -> None:
+    sm.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[{
+        "VariantName": "AllTraffic", "ModelName": model_name, "InitialInstanceCount": 1,
+        "InstanceType": "ml.m5.large"}])
+
+
 def _watch(read, final: set[str], timeout: float = 60) -> list[str]:
     """Every distinct status ``read()`` shows until a final one."""
     seen: list[str] = []
@@ -60,9 +76,7 @@ def test_training_job_returns_in_progress_and_the_waiter_and_the_kit_see_it_fini
 
 def test_endpoint_returns_creating_and_the_waiter_sees_in_service(pace, sm, model_name):
     cfg = unique("kfsm-async-cfg")
-    sm.create_endpoint_config(EndpointConfigName=cfg, ProductionVariants=[{
-        "VariantName": "AllTraffic", "ModelName": model_name, "InitialInstanceCount": 1,
-        "InstanceType": "ml.m5.large"}])
+    _create_config(sm, cfg, model_name)
     name = unique("kfsm-async-ep")
     sm.create_endpoint(EndpointName=name, EndpointConfigName=cfg)
     seen = _watch(lambda: sm.describe_endpoint(EndpointName=name)["EndpointStatus"], {"InService", "Failed"})
@@ -74,13 +88,7 @@ def test_endpoint_returns_creating_and_the_waiter_sees_in_service(pace, sm, mode
 
 def test_transform_job_returns_in_progress_and_the_waiter_sees_it_complete(pace, sm, model_name, layout):
     name = unique("kfsm-async-transform")
-    sm.create_transform_job(
-        TransformJobName=name, ModelName=model_name,
-        TransformInput={"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix",
-                                                        "S3Uri": f"s3://{layout.bucket}/{layout.valid_key}"}},
-                        "ContentType": "text/csv", "SplitType": "Line"},
-        TransformOutput={"S3OutputPath": f"s3://{layout.bucket}/async-out/{name}", "AssembleWith": "Line"},
-        TransformResources={"InstanceType": "ml.m5.large", "InstanceCount": 1})
+    _create_transform(sm, name, model_name, layout)
     seen = _watch(lambda: sm.describe_transform_job(TransformJobName=name)["TransformJobStatus"],
                   {"Completed", "Failed", "Stopped"})
     assert seen == ["InProgress", "Completed"], seen
@@ -93,17 +101,9 @@ def test_at_pace_0_a_resource_no_one_has_described_stays_interim_for_a_while(sm,
     from kfsm_lab.localcloud.sagemaker.jobs import UNSEEN_SECONDS
 
     name = unique("kfsm-unseen-transform")
-    sm.create_transform_job(
-        TransformJobName=name, ModelName=model_name,
-        TransformInput={"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix",
-                                                        "S3Uri": f"s3://{layout.bucket}/{layout.valid_key}"}},
-                        "ContentType": "text/csv", "SplitType": "Line"},
-        TransformOutput={"S3OutputPath": f"s3://{layout.bucket}/async-out/{name}", "AssembleWith": "Line"},
-        TransformResources={"InstanceType": "ml.m5.large", "InstanceCount": 1})
+    _create_transform(sm, name, model_name, layout)
     cfg = unique("kfsm-unseen-cfg")
-    sm.create_endpoint_config(EndpointConfigName=cfg, ProductionVariants=[{
-        "VariantName": "AllTraffic", "ModelName": model_name, "InitialInstanceCount": 1,
-        "InstanceType": "ml.m5.large"}])
+    _create_config(sm, cfg, model_name)
     ep = unique("kfsm-unseen-ep")
     sm.create_endpoint(EndpointName=ep, EndpointConfigName=cfg)
     time.sleep(UNSEEN_SECONDS * 3)
