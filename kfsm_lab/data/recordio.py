@@ -278,8 +278,8 @@ def _read_uniform(data: bytes | memoryview) -> tuple[np.ndarray, np.ndarray | No
         layout = _layout(view[8:8 + lrec])
     except (ValueError, IndexError):
         return None
-    if layout is None:
-        return None
+    if layout is None or layout[1][2] is None:
+        return None  # not plain dense rows, or integer features: record by record
     rows = np.frombuffer(view, dtype=np.uint8).reshape(len(view) // step, step)
     same = np.ones(step, dtype=bool)
     for start, stop, _ in layout.values():
@@ -292,8 +292,6 @@ def _read_uniform(data: bytes | memoryview) -> tuple[np.ndarray, np.ndarray | No
         raw = np.ascontiguousarray(rows[:, 8 + start:8 + stop])
         return raw[:, 0] if dtype is None else raw.view(dtype)
 
-    if layout[1][2] is None:
-        return None  # integer features: record by record
     y = None
     if 2 in layout:
         label = values(2)  # one byte per row for Int32, each row's values for floats: the first is the label

@@ -26,11 +26,11 @@ from .kfp_client import KfpConnection, RunLinks, load_package
 from .runs import RunNotFoundError, RunRecord
 from .targets import kfp_target
 
-# Task kinds whose SageMaker job a cancel stops (in case the step could not stop it itself).
 LOCAL_WAIT_SECONDS = 0.1
 """How often ``wait`` reads a local run: a get_run costs ~10 ms of the caller's CPU there, and a local run's
 steps end a few tenths of a second apart, so the end is seen within 0.1 s (0.25 s cost up to 0.25 s a run)."""
 
+# Task kinds whose SageMaker job a cancel stops (in case the step could not stop it itself).
 _STOPPABLE = ("training_job", "transform_job", "tuning_job")
 
 

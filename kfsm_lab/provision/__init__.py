@@ -166,20 +166,14 @@ def setup_all(settings: Settings, splits: MnistSplits | None = None, worker_role
     clients = _clients(settings)
     setup_bucket(settings, report, clients)
     iam_report, data_report = SetupReport(settings=report.settings), SetupReport(settings=report.settings)
-    pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="kfsm-setup-iam")
-    try:  # the thread runs under this call's turn (the lock is held here), so it takes none of its own
+    # the thread runs under this call's turn (the lock is held here), so it takes none of its own
+    with cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="kfsm-setup-iam") as pool:
         iam = pool.submit(setup_iam.__wrapped__, report.settings, iam_report,  # type: ignore[attr-defined]
                           worker_role=worker_role, clients=clients)
-        data_error: BaseException | None = None
         try:
             setup_data(report.settings, data_report, splits, clients, prepared)
-        except BaseException as exc:  # noqa: BLE001 - raised below, once IAM is done too
-            data_error = exc
-        iam.result()
-    finally:
-        pool.shutdown(wait=True)
-    if data_error is not None:
-        raise data_error
+        finally:
+            iam.result()  # waits for IAM; its error, if any, is raised in place of the upload's
     report.steps += iam_report.steps + data_report.steps
     report.settings = iam_report.settings
     return report

@@ -55,10 +55,11 @@ MIN_INTERIM_SECONDS = 0.05
 """Even at pace 0 a resource's work is spread over at least this long (its phases share it)."""
 
 UNSEEN_SECONDS = 0.2
-"""At pace 0 a resource also stays in its interim state (InProgress, Creating, Updating, Stopping) until a
-describe has shown it there, or this long since it began: the first describe after a create sees it
-interim, as on AWS (where that lasts minutes), on however busy a machine, while a caller that describes at
-once (every kit step and boto3's waiters do) sees it end after MIN_INTERIM_SECONDS and the work's own time."""
+"""A resource also stays in its interim state (InProgress, Creating, Updating, Stopping) until a describe has
+shown it there, or this long since it began (at a pace of 0.2 s or more its phases last that long anyway):
+the first describe after a create sees it interim, as on AWS (where that lasts minutes), on however busy a
+machine, while a caller that describes at once (every kit step and boto3's waiters do) sees it end after
+MIN_INTERIM_SECONDS and the work's own time."""
 
 
 class _Phases:
@@ -77,7 +78,9 @@ class _Phases:
         self.seen = seen if seen is not None else job.seen if job is not None else None
         self.calls = 0
 
-    def _sleep(self, seconds: float) -> None:
+    def _spend_share(self) -> None:
+        """Sleep what is left of this phase's share (waking for a stop request or the guard's deadline)."""
+        seconds = self.share - (time.monotonic() - self.t0)
         if seconds <= 0:
             return
         if self.guard is not None:
@@ -87,17 +90,16 @@ class _Phases:
         else:
             time.sleep(seconds)
 
-    def _until_seen(self, seen: threading.Event | None, since: float) -> None:
-        """Wait (up to UNSEEN_SECONDS after ``since``) for a describe to show the interim state."""
-        while seen is not None and not seen.is_set():
+    def _until_seen(self, since: float, stop: threading.Event | None) -> None:
+        """Wait (up to UNSEEN_SECONDS after ``since``, or until ``stop``) for a describe to show the interim state."""
+        while self.seen is not None and not self.seen.is_set():
             left = UNSEEN_SECONDS - (time.monotonic() - since)
-            if left <= 0 or (self.stop is not None and self.stop.is_set()):
+            if left <= 0 or (stop is not None and stop.is_set()):
                 return
-            seen.wait(min(left, 0.02))  # short waits: a stop request is seen within 20 ms
+            self.seen.wait(min(left, 0.02))  # short waits: a stop request is seen within 20 ms
 
     def next(self) -> None:
-        if self.share > 0:
-            self._sleep(self.share - (time.monotonic() - self.t0))
+        self._spend_share()
         self.calls += 1
         faults = self.backend.faults
         if self.job is not None and self.calls > 1:  # midway: after the first phase
@@ -112,9 +114,8 @@ class _Phases:
 
     def last(self) -> None:
         """The last phase's end: once its share is spent and the interim state was seen (or could have been)."""
-        if self.share > 0:
-            self._sleep(self.share - (time.monotonic() - self.t0))
-        self._until_seen(self.seen, self.began)
+        self._spend_share()
+        self._until_seen(self.began, self.stop)
         self.next()
 
     def linger(self) -> None:
@@ -122,8 +123,7 @@ class _Phases:
         began = time.monotonic()
         if self.share > 0:
             time.sleep(self.share)
-        self.stop = None  # already stopping: only the describe (or the time) ends this
-        self._until_seen(self.seen, began)
+        self._until_seen(began, None)  # already stopping: only the describe (or the time) ends this
 
 
 def model_tarball(centroids: np.ndarray) -> bytes:

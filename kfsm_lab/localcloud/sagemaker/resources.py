@@ -30,19 +30,24 @@ class Resource:
     created: float = field(default_factory=now)
     modified: float = field(default_factory=now)
     # a describe has shown the resource in its current interim state (see jobs.UNSEEN_SECONDS); cleared on
-    # each move to a new interim state (Stopping, Updating, Deleting)
+    # each move to a new interim state (Stopping, Updating)
     seen: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
 
-    TRANSIENT: ClassVar[tuple[str, ...]] = ()
+    TRANSIENT: ClassVar[tuple[str, ...]] = ()  # a kind's fields kept in memory only (``seen`` is every kind's)
+
+    @classmethod
+    def _kept(cls) -> set[str]:
+        """The fields that go into the saved state."""
+        return {f.name for f in dataclasses.fields(cls)} - set(cls.TRANSIENT) - {"seen"}
 
     def to_state(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                if f.name not in self.TRANSIENT and f.name != "seen"}
+        kept = self._kept()
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name in kept}
 
     @classmethod
     def from_state(cls, data: dict[str, Any]) -> Self:
-        known = {f.name for f in dataclasses.fields(cls)} - set(cls.TRANSIENT) - {"seen"}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        kept = cls._kept()
+        return cls(**{k: v for k, v in data.items() if k in kept})
 
 
 def channel_defaults(channel: dict[str, Any]) -> dict[str, Any]:
