@@ -23,11 +23,68 @@ _PLAIN = b"0123456789.,eE+- \t\r\n"  # all a body of %g numbers holds; anything 
 
 
 def to_csv(array: np.ndarray) -> str:
-    """Rows as ``%g`` CSV lines (what the workshop's ``np2csv`` writes), no trailing newline."""
+    """Rows as ``%g`` CSV lines (what the workshop's ``np2csv`` writes), no trailing newline.
+
+    The same text as ``np.savetxt(fmt="%g", delimiter=",")``. Data with few distinct values (pixels: 256)
+    is written from a table: each distinct value formatted once, then every cell's bytes gathered at once
+    (500 × 784 pixels: 100 → 6 ms); savetxt formats every cell in Python.
+    """
     arr = np.atleast_2d(np.asarray(array))
+    text = _tabled(arr) if arr.ndim == 2 else None
+    if text is not None:
+        return text
     buf = io.StringIO()
     np.savetxt(buf, arr, delimiter=",", fmt="%g")
     return buf.getvalue().rstrip("\n")
+
+
+_TABLE_ROWS = 4096  # rows gathered at once: bounds the (rows, columns, width) byte block to tens of MB
+
+
+def _distinct(bits: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The sorted distinct values and each value's place among them; None when there are too many for a table.
+
+    The distinct values of a leading sample are looked up first (a binary search per value: 8 ms for
+    392,000 pixels, where a full ``np.unique`` sorts them all: 48 ms); only data with values the sample
+    missed is sorted.
+    """
+    most = max(1024, bits.size // 16)
+    distinct = np.unique(bits[:65536])
+    if len(distinct) <= most:
+        index = np.searchsorted(distinct, bits).clip(max=len(distinct) - 1)
+        if np.array_equal(distinct[index], bits):
+            return distinct, index
+    distinct, index = np.unique(bits, return_inverse=True)
+    return (distinct, index) if len(distinct) <= most else None
+
+
+def _tabled(arr: np.ndarray) -> str | None:
+    """``to_csv``'s text from a table of the distinct values, or None when a table would not pay.
+
+    Values are told apart by their bits, not by ``==``, so ``-0`` and ``0`` (and NaNs) keep their own text.
+    """
+    if arr.dtype.kind not in "fiu" or arr.dtype.itemsize not in (1, 2, 4, 8) or not arr.size or not arr.shape[1]:
+        return None
+    bits = np.ascontiguousarray(arr).view(f"u{arr.dtype.itemsize}").ravel()
+    found = _distinct(bits)
+    if found is None:
+        return None
+    distinct, index = found
+    words = [b"%g" % v for v in distinct.view(arr.dtype).tolist()]
+    width = max(map(len, words)) + 1  # one byte more: the separator
+    # each value twice: ending in "," (inside a row), then ending in a newline (a row's last value)
+    table = np.zeros((2 * len(words), width), dtype=np.uint8)
+    for i, w in enumerate(words):
+        table[i, : len(w) + 1] = np.frombuffer(w + b",", dtype=np.uint8)
+        table[len(words) + i, : len(w) + 1] = np.frombuffer(w + b"\n", dtype=np.uint8)
+    rows, cols = arr.shape
+    index = index.reshape(rows, cols)
+    index[:, -1] += len(words)
+    chunks = []
+    for start in range(0, rows, _TABLE_ROWS):
+        flat = table[index[start:start + _TABLE_ROWS]].ravel()  # each cell's bytes, then zeros to the width
+        chunks.append(flat[flat != 0].tobytes())
+    return b"".join(chunks)[:-1].decode("ascii")
 
 
 def _explain(lines: list[str]) -> ValueError:

@@ -102,8 +102,10 @@ def write_dense_tensor(array: np.ndarray, labels: np.ndarray | None = None) -> b
         if labels.shape[0] not in array.shape:
             raise ValueError(f"Label shape {labels.shape} not compatible with array shape {array.shape}")
         label_kind = resolve_type(labels.dtype)
-    if labels is None and kind in ("Float32", "Float64") and len(array):
-        return _frame_float_rows(array, kind)
+    if kind in ("Float32", "Float64") and len(array):
+        label_bytes = _fixed_label_bytes(labels, label_kind or "Float32", len(array))
+        if labels is None or label_bytes is not None:
+            return _frame_float_rows(array, kind, labels, label_kind or "Float32", label_bytes)
     parts = []
     for i, row in enumerate(array):
         lab = None if labels is None else labels[i]
@@ -111,21 +113,43 @@ def write_dense_tensor(array: np.ndarray, labels: np.ndarray | None = None) -> b
     return b"".join(parts)
 
 
-def _frame_float_rows(array: np.ndarray, kind: str) -> bytes:
-    """All rows at once: unlabelled float records differ only in their trailing value bytes.
+def _fixed_label_bytes(labels: np.ndarray | None, kind: str, rows: int) -> np.ndarray | None:
+    """Each row's label as the bytes its tensor packs, ``(rows, width)``, when every label packs to one width.
 
-    Every such record has the same length, so the same frame header, protobuf prefix and padding;
-    the values are the record's last bytes. One numpy copy replaces a Python loop per row
-    (0.3 s → 5 ms for the sample's 3,500 rows; 3 s → 0.1 s for 60,000).
+    Float labels always do (4 or 8 bytes). Integer labels are varints: one byte each when all are in
+    0..127 (digits, classes); otherwise, or when the labels are not one per row, None (written record
+    by record).
+    """
+    if labels is None or labels.shape[0] != rows:
+        return None
+    if kind in ("Float32", "Float64"):
+        values = np.ascontiguousarray(labels, dtype="<f4" if kind == "Float32" else "<f8")
+        return values.view(np.uint8).reshape(rows, values.dtype.itemsize)
+    if kind == "Int32" and ((labels >= 0) & (labels < 0x80)).all():
+        return labels.astype(np.uint8).reshape(rows, 1)
+    return None
+
+
+def _frame_float_rows(array: np.ndarray, kind: str, labels: np.ndarray | None = None, label_kind: str = "Float32",
+                      label_bytes: np.ndarray | None = None) -> bytes:
+    """All rows at once: float records whose labels (if any) pack to one width differ only in their value bytes.
+
+    Every such record has the same length, so the same frame header, protobuf prefixes and padding:
+    the features' values end the features' entry, the label's bytes end the record. One numpy copy
+    replaces a Python loop per row (the sample's 3,500 labelled rows: 135 → 3 ms; 60,000 unlabelled:
+    3 s → 0.1 s).
     """
     values = np.ascontiguousarray(array, dtype="<f4" if kind == "Float32" else "<f8")
-    first = encode_record(values[0], kind=kind)
-    width = values.shape[1] * values.dtype.itemsize
-    prefix = frame(first)[: 8 + len(first) - width]
-    pad = (-len(first)) % 4
-    out = np.zeros((len(values), len(prefix) + width + pad), dtype=np.uint8)
-    out[:, : len(prefix)] = np.frombuffer(prefix, dtype=np.uint8)
-    out[:, len(prefix): len(prefix) + width] = values.view(np.uint8).reshape(len(values), width)
+    n, width = len(values), values.shape[1] * values.dtype.itemsize
+    first = encode_record(values[0], None if labels is None else labels[0], kind=kind, label_kind=label_kind)
+    template = np.frombuffer(frame(first), dtype=np.uint8)
+    features_end = 8 + len(_map_entry(1, "values", _tensor(kind, values[0])))  # past the frame header
+    out = np.empty((n, len(template)), dtype=np.uint8)
+    out[:] = template
+    out[:, features_end - width: features_end] = values.view(np.uint8).reshape(n, width)
+    if label_bytes is not None:
+        record_end = 8 + len(first)
+        out[:, record_end - label_bytes.shape[1]: record_end] = label_bytes
     return out.tobytes()
 
 
