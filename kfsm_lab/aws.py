@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
@@ -123,10 +124,25 @@ def _locked_session_class() -> type:
         def __init__(self, **kw: Any) -> None:
             super().__init__(**kw)
             self._make_lock = threading.RLock()
+            self._shared: dict[tuple[str, str], Any] = {}
 
         def client(self, *args: Any, **kw: Any):
             with self._make_lock:
                 return super().client(*args, **kw)
+
+        def shared_client(self, service: str, endpoint_url: str, prepare: Callable[[Any], Any]) -> Any:
+            """One client per service and endpoint, with the kit's config, made once and given to ``prepare``.
+
+            botocore's clients are thread-safe; making one costs 5-60 ms of the caller's CPU (a copy of the
+            session's event handlers, the service's methods), and a setup, a run's monitoring and a
+            prediction each made their own of the same few.
+            """
+            with self._make_lock:
+                found = self._shared.get((service, endpoint_url))
+                if found is None:
+                    found = prepare(super().client(service, endpoint_url=endpoint_url, config=botocore_config()))
+                    self._shared[(service, endpoint_url)] = found
+                return found
 
         def resource(self, *args: Any, **kw: Any):
             with self._make_lock:
@@ -178,6 +194,8 @@ def client(settings: Settings, service: str, session_: boto3.Session | None = No
 
         info = connect(start=start)
         sess = session_ or info.session(settings.region)
+        if not kwargs and hasattr(sess, "shared_client"):  # the kit's own session and config: made once
+            return sess.shared_client(service, info.endpoint_url, watch_client)
         kwargs.setdefault("endpoint_url", info.endpoint_url)
         kwargs.setdefault("config", botocore_config())
         return watch_client(sess.client(service, **kwargs))  # a reset cloud is named, not a NoSuchBucket

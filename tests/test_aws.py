@@ -77,3 +77,18 @@ def test_one_local_session_per_keys_and_region_shared_by_threads():
     assert not errors and len(clients) == 20
     creds = clients[0]._request_signer._credentials
     assert creds.access_key == "AKIAEXAMPLEKEY000001"
+
+
+def test_the_kits_local_clients_are_made_once_per_session_service_and_endpoint(local_cloud):
+    from kfsm_lab.config import load_settings
+
+    settings = load_settings(target="local", pace=0)
+    s3 = aws.client(settings, "s3")
+    assert aws.client(settings, "s3") is s3  # the same session and kit config: made once
+    assert aws.client(settings, "s3", local_cloud.session(settings.region)) is s3
+    assert aws.client(settings, "iam") is not s3
+    other = aws.client(settings, "s3", config=aws.botocore_config(read_timeout=5))  # asked for more: its own
+    assert other is not s3 and other.meta.config.read_timeout == 5
+    keys = local_cloud.access_key_id, local_cloud.secret_access_key
+    assert aws.client(settings, "s3", local_session(*keys, "eu-west-1")) is not s3
+    assert "Buckets" in s3.list_buckets()

@@ -496,7 +496,7 @@ def _spawn(pace: float, region: str, timeout: float, prewarm: bool = True) -> Lo
     if prewarm:
         from .prewarm import start as load_ahead
 
-        load_ahead(region)  # this process only waits now: load what its next steps need meanwhile
+        load_ahead(region, keys)  # this process only waits now: load what its next steps need meanwhile
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -1,41 +1,58 @@
 """Use the client's wait for a starting local cloud to load what its next steps need.
 
 A cold local cloud takes about a second to answer; the process that started it only sleeps
-meanwhile. The next steps of every flow that starts one (``setup``, a run, the notebook) create
-boto3 clients for S3, IAM, STS, SageMaker and Logs (botocore parses each service's JSON model on
-first use: ~0.2 s for S3 and SageMaker), import kfp for ``kfp.Client`` (~0.5 s), and ``setup`` reads
-the bundled sample (0.15-0.45 s). A daemon thread does that while the cloud starts: the clients are
-thrown away (no request is made, they carry no keys), but the process's shared botocore data loader
-(:func:`kfsm_lab.aws.botocore_session`), the module imports and the sample (read once per process)
-stay. Nothing here can fail the start.
+meanwhile. The next steps of every flow that starts one (``setup``, a run, the notebook) use the
+cloud's keys in one boto3 session (:func:`.lifecycle.local_session`: made here, ~50 ms), create
+clients for S3, IAM, STS, SageMaker and Logs (botocore parses each service's JSON model on first use:
+~0.2 s for S3 and SageMaker), read the bundled sample (0.15-0.45 s), draw the upload's progress bar
+(tqdm), import kfp for ``kfp.Client`` (~0.5 s) and build the kit's components for the pipeline (~0.1 s).
+A daemon thread does that while the cloud starts: the clients are thrown away (no request is made, they
+are unsigned), but the session, the process's shared botocore data loader
+(:func:`kfsm_lab.aws.botocore_session`), the module imports, the components (built once per process)
+and the sample (read once per process) stay. Nothing here can fail the start.
 """
 
 from __future__ import annotations
 
+import importlib
 import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .keys import RootKeys
 
 SERVICES = ("s3", "iam", "sts", "sagemaker", "sagemaker-runtime", "logs")
+# in the order they are needed: the upload's progress bar, then what kfp.Client() (the run's submission) imports
+MODULES = ("tqdm.auto", "kfp.client")
+# the packaged pipeline's steps (kfsm_lab.pipeline.definition)
+COMPONENTS = ("sagemaker_train_op", "sagemaker_model_op", "sagemaker_deploy_op", "sagemaker_batch_transform_op")
 
 
-def _load(region: str) -> None:
+def _load(region: str, keys: RootKeys) -> None:
     try:
         from botocore import UNSIGNED
         from botocore.config import Config
 
-        from ..aws import boto3_session
+        from .lifecycle import local_session
 
-        session, unsigned = boto3_session(region_name=region), Config(signature_version=UNSIGNED)
+        session, unsigned = local_session(keys.access_key_id, keys.secret_access_key, region), \
+            Config(signature_version=UNSIGNED)
         for service in SERVICES:
             session.client(service, endpoint_url="http://127.0.0.1:9", config=unsigned)
         from ..data import load_sample
 
         load_sample()  # what setup uploads, next (a setup given other data does not wait for it)
-        import kfp.client  # noqa: F401 - what kfp.Client() (the run's submission) imports
+        for module in MODULES:
+            importlib.import_module(module)
+        from .. import components
+
+        for name in COMPONENTS:
+            getattr(components, name)
     except Exception:  # noqa: BLE001, S110 - only a head start
         pass
 
 
-def start(region: str) -> threading.Thread:
-    thread = threading.Thread(target=_load, args=(region,), daemon=True, name="kfsm-prewarm")
+def start(region: str, keys: RootKeys) -> threading.Thread:
+    thread = threading.Thread(target=_load, args=(region, keys), daemon=True, name="kfsm-prewarm")
     thread.start()
     return thread

@@ -395,7 +395,7 @@ class LocalKfpApp:
         proc.wait()
         self._children.pop(run_id, None)
         if self.spare is not None:
-            self.spare.start()  # the run's steps have the machine no more: have the next run's runner ready
+            self.spare.start_later()  # the run's steps have the machine no more; its caller has it first
 
     def terminate(self, files: RunFiles, sub: Submission) -> None:
         import signal

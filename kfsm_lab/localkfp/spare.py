@@ -6,9 +6,11 @@ spare runner started (``python -m kfsm_lab.localkfp.runner --spare``): it import
 waits on its stdin. A run hands it the run's folder and environment (one JSON line) and it becomes
 that run's runner (it answers ``taken`` first: one that died a moment ago is noticed and a fresh
 runner started instead), exactly as a freshly started one — its own session, its pid in the run's status,
-SIGTERM to terminate. The API starts the next spare when that run ends: started beside the run,
-its imports took ~1.4 s of CPU from the run's own steps on 2 cores. When the API goes away the spare's
-stdin closes and it exits; a spare that died is simply replaced by a fresh start.
+SIGTERM to terminate. The API starts the next spare a moment after that run ends: started beside the
+run, its imports took ~1.4 s of CPU from the run's own steps on 2 cores, and at the run's end its
+caller reads the results and predicts (0.6 s of CPU beside that, on 2 cores). A run submitted sooner
+starts a runner of its own, as without a spare. When the API goes away the spare's stdin closes and it
+exits; a spare that died is simply replaced by a fresh start.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 
 TAKEN = b"taken\n"
 ANSWER_SECONDS = 5.0  # a live spare answers in milliseconds; this only bounds a hung one
+AFTER_RUN_SECONDS = 1.5  # the next spare's start after a run ends: the run's caller has the machine first
 
 
 class SpareRunner:
@@ -33,10 +36,25 @@ class SpareRunner:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
         self._closed = False
+        self._later: threading.Timer | None = None
+
+    def start_later(self, seconds: float = AFTER_RUN_SECONDS) -> None:
+        """:meth:`start` in ``seconds`` (a run that takes the spare first starts it at once)."""
+        with self._lock:
+            if self._closed:
+                return
+            if self._later is not None:
+                self._later.cancel()
+            self._later = threading.Timer(seconds, self.start)
+            self._later.daemon = True
+            self._later.start()
 
     def start(self) -> None:
         """Start the next spare (returns at once: the spare does its imports in its own process)."""
         with self._lock:
+            if self._later is not None:
+                self._later.cancel()
+                self._later = None
             if self._closed or (self._proc is not None and self._proc.poll() is None):
                 return
             fd = os.open(self._log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)  # private, as every log here
@@ -71,6 +89,8 @@ class SpareRunner:
         with self._lock:
             self._closed = True
             proc, self._proc = self._proc, None
+            if self._later is not None:
+                self._later.cancel()
         if proc is not None:
             # an idle spare holds nothing: end it now (its zygote follows when their socket closes) rather
             # than wait for it to finish importing and read the end of its input
