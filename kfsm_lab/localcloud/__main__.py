@@ -173,9 +173,6 @@ def _serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
-    from ..localkfp.kfp_runtime import import_without_client
-
-    import_without_client()  # the cloud never makes a kfp.Client: no kubernetes package
     from ..localkfp.server import LocalKfpServer
 
     # The KFP API first: once the cloud answers health, every way of finding it also finds the KFP API.
@@ -199,7 +196,11 @@ def _serve(args: argparse.Namespace) -> int:
 
     # read-only, uncounted: loads moto's paths early
     warming = warm_up(server.app.sagemaker.gateway, args.region, server.app.moto_app)
-    threading.Thread(target=lambda: (warming.join(), heap.settle()), daemon=True, name="kfsm-heap").start()
+    from ..localkfp.api import pipeline_specs
+
+    # then kfp (what the KFP API reads a submitted run with: not needed to answer), then collect as usual
+    threading.Thread(target=lambda: (warming.join(), pipeline_specs(), heap.settle()), daemon=True,
+                     name="kfsm-heap").start()
 
     # The spare runner (its imports: ~1.7 s of CPU in two processes) starts now, beside the warm-up
     # (~0.8 s since IAM's unused partitions are built empty): started after it, it was still importing

@@ -24,13 +24,19 @@ import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from . import model, spec
+from . import model
+from .kfp_runtime import RUNTIME_ENV, import_without_client
 from .model import Experiment, RunStatus, Submission
 from .spare import SpareRunner
 from .store import RunFiles, Store, pid_alive, valid_task_name
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from .spec import Plan
 
 log = logging.getLogger(__name__)
 API = "/apis/v2beta1"
@@ -134,6 +140,19 @@ def _page(items: list[dict[str, Any]], query: dict[str, str], sort_keys: dict[st
     nxt = base64.urlsafe_b64encode(str(start + size).encode()).decode() if start + size < len(items) else ""
     return items[start:start + size], nxt, len(items)
 
+
+
+def pipeline_specs() -> ModuleType:
+    """:mod:`.spec` (kfp's pipeline spec protos, its placeholders): imported with the first run, not at the start.
+
+    kfp's package and protos are ~0.15-0.3 s of the local cloud's start, before it answers; the cloud
+    imports them right after its warm-up (see its ``__main__``), long before a setup is done and a run
+    submitted. Without the client, as the cloud never makes one (:mod:`.kfp_runtime`).
+    """
+    import_without_client()
+    from . import spec
+
+    return spec
 
 class LocalKfpApp:
     """The WSGI application; ``cloud_endpoint`` is where the runs' steps find the local cloud."""
@@ -330,6 +349,7 @@ class LocalKfpApp:
         if not isinstance(runtime, dict):
             raise ApiError(model.CODE_INVALID_ARGUMENT, "runtime_config must be an object")
         parameters = runtime.get("parameters") or {}
+        spec = pipeline_specs()
         try:
             plan = spec.plan(body.get("pipeline_spec"), parameters)
         except spec.SpecError as exc:
@@ -364,14 +384,15 @@ class LocalKfpApp:
         """A runner's environment, but for the run's region (what a spare runner starts with)."""
         from ..state import state_dir
 
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_", "KF_PIPELINES"))}
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("AWS_", "MOTO_", "KF_PIPELINES")) and k != RUNTIME_ENV}  # a runner sets its own
         env.update(AWS_ENDPOINT_URL=self.cloud_endpoint, AWS_DEFAULT_REGION=self.region, AWS_REGION=self.region,
                    # a step gets credentials only from its secrets, as a pod does: never the user's own files
                    AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_CONFIG_FILE=os.devnull,
                    AWS_EC2_METADATA_DISABLED="true", KFSM_STATE_DIR=str(state_dir()), PYTHONUNBUFFERED="1")
         return env
 
-    def _runner_env(self, plan: spec.Plan, parameters: dict[str, Any]) -> dict[str, str]:
+    def _runner_env(self, plan: Plan, parameters: dict[str, Any]) -> dict[str, str]:
         region = parameters.get("region")
         declared = plan.spec.root.input_definitions.parameters
         if not isinstance(region, str) and "region" in declared and declared["region"].HasField("default_value"):
@@ -379,7 +400,7 @@ class LocalKfpApp:
         region = region if isinstance(region, str) and region else self.region
         return {**self._base_env(), "AWS_DEFAULT_REGION": region, "AWS_REGION": region}
 
-    def _spawn(self, files: RunFiles, plan: spec.Plan, parameters: dict[str, Any]) -> int:
+    def _spawn(self, files: RunFiles, plan: Plan, parameters: dict[str, Any]) -> int:
         env = self._runner_env(plan, parameters)
         proc = self.spare.take(files.dir, env) if self.spare is not None else None
         if proc is None:

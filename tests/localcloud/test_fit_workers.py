@@ -4,6 +4,7 @@ and a worker that dies does not fail the job; a tuning job's trials really fit i
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 from pathlib import Path
@@ -27,13 +28,29 @@ def workers():
     w.close()
 
 
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+
+
+def _same_log(a: list[str], b: list[str]) -> None:
+    """The same lines, numbers within 1e-6 of each other.
+
+    A worker fits with one BLAS thread, the cloud's thread with BLAS's default; on some CPUs (AMD EPYC's
+    OpenBLAS kernels, for one) their sums differ in the last digits (a cost of 20571.6157 against 20571.6191),
+    as two SageMaker instance types do.
+    """
+    assert [_NUMBER.sub("#", line) for line in a] == [_NUMBER.sub("#", line) for line in b]
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_allclose([float(n) for n in _NUMBER.findall(x)], [float(n) for n in _NUMBER.findall(y)],
+                                   rtol=1e-6)
+
+
 def test_a_worker_fits_the_same_model_as_the_cloud_thread(workers, sample):
     params = kmeans.parse_hyperparameters(PARAMS)
     here = kmeans.fit(sample.train.X, params)
     steps: list[tuple[str, int]] = []
     away = workers.fit(sample.train.X, params, on_step=lambda stage, step, _: steps.append((stage, step)))
     np.testing.assert_allclose(away.centroids, here.centroids, rtol=1e-5, atol=1e-6)
-    assert away.log == here.log
+    _same_log(away.log, here.log)
     assert ("epoch", 1) in steps  # the job's guard sees every step, as on its own thread
 
 

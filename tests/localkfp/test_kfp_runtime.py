@@ -14,9 +14,13 @@ import time
 from kfsm_lab.localkfp.kfp_runtime import RUNTIME_ENV
 
 
+def _order(trace: str) -> list[str]:
+    """Module names from a ``-X importtime`` trace, in the order their imports ended."""
+    return [line.rsplit("|", 1)[1].strip() for line in trace.splitlines() if line.startswith("import time:")]
+
+
 def _imported(trace: str) -> set[str]:
-    """Module names from a ``-X importtime`` trace."""
-    return {line.rsplit("|", 1)[1].strip() for line in trace.splitlines() if line.startswith("import time:")}
+    return set(_order(trace))
 
 
 def _env() -> dict[str, str]:
@@ -62,7 +66,8 @@ def test_a_process_with_kfp_already_keeps_its_client():
 
 
 def test_the_local_cloud_serves_kfp_without_the_client_or_kubernetes(tmp_path):
-    """The cloud's whole start (the KFP API's spec checks included) and its warm-up import no kfp.client."""
+    """The cloud's whole start (the KFP API's spec checks included) and its warm-up import no kfp.client;
+    kfp itself only once it serves."""
     env = {**_env(), "KFSM_STATE_DIR": str(tmp_path)}
     trace = tmp_path / "importtime.txt"  # a file: the trace outgrows a pipe's buffer long before the cloud serves
     with open(trace, "w") as err:
@@ -71,11 +76,28 @@ def test_the_local_cloud_serves_kfp_without_the_client_or_kubernetes(tmp_path):
         try:
             line = proc.stdout.readline()
             assert "local cloud serving on" in line, line
-            time.sleep(2)  # the warm-up and the spare runner's start
+            deadline = time.monotonic() + 60  # kfp's spec comes after the warm-up: wait for it, then the spare's start
+            while "kfsm_lab.localkfp.spec" not in _imported(trace.read_text()) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(1)
         finally:
             proc.terminate()
             proc.communicate(timeout=60)
     mods = _imported(trace.read_text())
-    assert {"kfp", "kfp.pipeline_spec", "kfsm_lab.localkfp.api", "moto"} <= mods
+    assert {"kfp", "kfp.pipeline_spec", "kfsm_lab.localkfp.spec", "kfsm_lab.localkfp.api", "moto"} <= mods
+    # answering needs neither: they are loaded once it serves (its warm-up is imported after its first answer)
+    order = _order(trace.read_text())
+    first_kfp = min(i for i, m in enumerate(order) if m.split(".")[0] == "kfp")
+    assert order.index("kfsm_lab.localcloud.warmup") < first_kfp
     assert not {m for m in mods if m.split(".")[0] in ("kubernetes", "kfp_server_api")}
     assert "kfp.client" not in mods
+
+
+def test_a_runner_never_inherits_the_switch_from_the_cloud(monkeypatch, tmp_path):
+    """The cloud imports kfp on a thread after it serves; a spare started meanwhile must not get the switch."""
+    from kfsm_lab.localkfp.api import LocalKfpApp
+    from kfsm_lab.localkfp.store import Store
+
+    monkeypatch.setenv(RUNTIME_ENV, "true")
+    app = LocalKfpApp("http://127.0.0.1:9", "us-west-2", Store(tmp_path))
+    assert RUNTIME_ENV not in app._base_env()
