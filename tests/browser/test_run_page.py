@@ -39,8 +39,10 @@ def failed(ready: Any) -> Any:
 
 @pytest.fixture
 def paced(local_cloud: Any) -> Iterator[None]:
-    """Transitions a person can watch (each SageMaker status lasts about a second)."""
-    local_cloud.admin("pace", {"pace": 1.5})
+    """Transitions a person can watch: a job's pace is spread over its statuses (a training's four: about a
+    second each), so the training is still running when the page has loaded on a busy machine (at 1.5 the
+    whole training took 1.5 s, and CI's page was slower)."""
+    local_cloud.admin("pace", {"pace": 4})
     try:
         yield
     finally:

@@ -209,6 +209,8 @@ def test_stop_run_cancels_the_pipeline(fresh_settings, make):
     box = p.notice.error
     assert ["run_pipeline", "Run again"] in box["fixes"] and "log" in box  # what to click, and the log
     assert c.progress.run_id in box["hint"]  # a command that works as printed, no RUN_ID placeholder
+    # once the Stop action itself has returned (the run can end before it does): run again or clean up
+    assert until(lambda: not c.busy, 30), c.busy_action
     assert "predict" not in enabled(p) and {"run_pipeline", "cleanup"} <= enabled(p)
     p.notice.click("dismiss")
     assert p.notice.error == {}
