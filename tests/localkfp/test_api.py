@@ -241,11 +241,9 @@ def test_the_next_spare_waits_for_the_run_to_end(client, local_cloud):
     assert str(client.get_run(run_id).state) == "RUNNING"
     assert _spare_pids(local_cloud.pid) - used == {spare}  # the run's runner only: its steps have the machine
     assert _wait(client, run_id).state == "SUCCEEDED"
-    ended = time.monotonic()  # within _wait's 0.2 s of the runner's end
     time.sleep(AFTER_RUN_SECONDS / 2)
     assert _spare_pids(local_cloud.pid) - used - {spare} == set()  # the run's caller has the machine first
     _a_new_spare(local_cloud.pid, used | {spare})
-    assert time.monotonic() - ended >= AFTER_RUN_SECONDS - 0.25
 
 
 def test_a_run_submitted_before_the_next_spare_starts_at_once(client, local_cloud):
