@@ -95,7 +95,7 @@ def write_dense_tensor(array: np.ndarray, labels: np.ndarray | None = None) -> b
     if array.ndim != 2:
         raise ValueError("Array must be a Matrix")
     kind = resolve_type(array.dtype)
-    label_kind = None
+    label_kind = "Float32"  # what a record without labels is encoded with (its label part is left out)
     if labels is not None:
         if labels.ndim != 1:
             raise ValueError("Labels must be a Vector")
@@ -103,13 +103,13 @@ def write_dense_tensor(array: np.ndarray, labels: np.ndarray | None = None) -> b
             raise ValueError(f"Label shape {labels.shape} not compatible with array shape {array.shape}")
         label_kind = resolve_type(labels.dtype)
     if kind in ("Float32", "Float64") and len(array):
-        label_bytes = _fixed_label_bytes(labels, label_kind or "Float32", len(array))
+        label_bytes = _fixed_label_bytes(labels, label_kind, len(array))
         if labels is None or label_bytes is not None:
-            return _frame_float_rows(array, kind, labels, label_kind or "Float32", label_bytes)
+            return _frame_float_rows(array, kind, labels, label_kind, label_bytes)
     parts = []
     for i, row in enumerate(array):
         lab = None if labels is None else labels[i]
-        parts.append(frame(encode_record(row, lab, kind=kind, label_kind=label_kind or "Float32")))
+        parts.append(frame(encode_record(row, lab, kind=kind, label_kind=label_kind)))
     return b"".join(parts)
 
 

@@ -35,8 +35,8 @@ def _load(region: str, keys: RootKeys) -> None:
 
         from .lifecycle import local_session
 
-        session, unsigned = local_session(keys.access_key_id, keys.secret_access_key, region), \
-            Config(signature_version=UNSIGNED)
+        session = local_session(keys.access_key_id, keys.secret_access_key, region)
+        unsigned = Config(signature_version=UNSIGNED)
         for service in SERVICES:
             session.client(service, endpoint_url="http://127.0.0.1:9", config=unsigned)
         from ..data import load_sample

@@ -141,7 +141,6 @@ def _page(items: list[dict[str, Any]], query: dict[str, str], sort_keys: dict[st
     return items[start:start + size], nxt, len(items)
 
 
-
 def pipeline_specs() -> ModuleType:
     """:mod:`.spec` (kfp's pipeline spec protos, its placeholders): imported with the first run, not at the start.
 
@@ -153,6 +152,7 @@ def pipeline_specs() -> ModuleType:
     from . import spec
 
     return spec
+
 
 class LocalKfpApp:
     """The WSGI application; ``cloud_endpoint`` is where the runs' steps find the local cloud."""
