@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 
 def local_cloud(pace: float | None = None) -> LocalCloudInfo:
-    """Start (or reuse) the local cloud; ``pace`` seconds per status step (0 = instant).
+    """Start (or reuse) the local cloud; each job or endpoint takes at least ``pace`` seconds,
+    spread over its status steps (0 = instant).
 
     Also points ``kfp.Client()`` in this process at the local Kubeflow Pipelines (``KF_PIPELINES_ENDPOINT``),
     so the notebook's own kfp cells run unchanged on the local target.

@@ -232,7 +232,7 @@ MAX_PACE = 60.0
 
 
 def pace(value: object, field: str = "pace") -> float:
-    """Seconds per status step of the local cloud: a real number from 0 (instant) to 60."""
+    """The least seconds a local job or endpoint takes, spread over its status steps: from 0 (instant) to 60."""
     hint = "0 = instant, 3 = visible progress (at most 60)"
     if isinstance(value, bool):
         raise ValidationError(field, value, "must be a number of seconds, not true/false", hint)

@@ -26,7 +26,8 @@ def local() -> None:
 
 @local.command("start")
 @click.option("--pace", type=str, default=None,
-              help="seconds each status transition takes, 0 to 60 (0 = instant; default KFSM_PACE or 0)")
+              help="least seconds each job or endpoint takes, spread over its status steps, 0 to 60"
+                   " (0 = instant; default KFSM_PACE or 0)")
 @click.option("--region", default=None, help="default region reported to clients (default KFSM_REGION or us-west-2)")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def start(pace: str | None, region: str | None, as_json: bool) -> None:

@@ -52,7 +52,7 @@ def notebook(lab_server: dict[str, Any], clean_root: Path) -> Iterator[Path]:
 
 @pytest.fixture
 def slow_cloud(local_cloud: Any) -> Iterator[None]:
-    """Visible progress (1 s per SageMaker status step) for the mid-run looks; instant again afterwards."""
+    """Visible progress (each SageMaker job at least 1 s) for the mid-run looks; instant again afterwards."""
     local_cloud.admin("pace", {"pace": 1.0})
     try:
         yield
