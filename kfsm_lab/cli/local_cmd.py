@@ -37,7 +37,7 @@ def start(pace: str | None, region: str | None, as_json: bool) -> None:
     from ..localcloud.leases import acquire
 
     try:
-        info = ensure_running(pace=pace, region=region, lease=False)
+        info = ensure_running(pace=pace, region=region, lease=False, prewarm=False)  # its users are other processes
         acquire("user")
     except KfsmError as exc:
         fail(exc, as_json)
@@ -71,7 +71,7 @@ def env_cmd() -> None:
     from ..localcloud.leases import acquire
 
     try:
-        info = ensure_running(lease=False)
+        info = ensure_running(lease=False, prewarm=False)  # the shell that evals it makes the calls
         acquire("user")
     except KfsmError as exc:
         fail(exc)

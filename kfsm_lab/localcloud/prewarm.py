@@ -9,7 +9,9 @@ clients for S3, IAM, STS, SageMaker and Logs (botocore parses each service's JSO
 A daemon thread does that while the cloud starts: the clients are thrown away (no request is made, they
 are unsigned), but the session, the process's shared botocore data loader
 (:func:`kfsm_lab.aws.botocore_session`), the module imports, the components (built once per process)
-and the sample (read once per process) stay. Nothing here can fail the start.
+and the sample (read once per process) stay. Nothing here can fail the start. ``ensure_running`` returns
+once this is done (it is more work than the cloud's start): left to run beside setup's first calls, its
+imports held this process's GIL while their answers waited for it.
 """
 
 from __future__ import annotations
