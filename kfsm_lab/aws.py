@@ -78,6 +78,34 @@ def fast_file_loader_class() -> type:
     return FastJSONFileLoader
 
 
+def share_service_listings() -> None:
+    """In a kit process of its own (the local cloud): list botocore's model folders once per search path.
+
+    ``Loader.list_available_services`` walks every service folder (~420: a ``listdir``, an ``isdir`` and
+    a file check each), cached per loader only; moto makes a fresh loader for each model it reads and a
+    fresh botocore session for each backend's regions, so a cold flow's local cloud walked them 16
+    times. The installed folders do not change while the process runs: the listing is kept per (search
+    paths, file loader, model type).
+    """
+    from botocore.loaders import Loader
+
+    original = Loader.list_available_services
+    if getattr(original, "_kfsm_shared", False):
+        return
+    listed: dict[tuple[Any, ...], tuple[str, ...]] = {}
+
+    @functools.wraps(original)
+    def list_available_services(self: Any, type_name: str) -> list[str]:
+        key = (tuple(self.search_paths), type(self.file_loader), type_name)
+        found = listed.get(key)
+        if found is None:
+            found = listed[key] = tuple(original(self, type_name))
+        return list(found)  # a new list each time, as botocore's own returns
+
+    list_available_services._kfsm_shared = True  # type: ignore[attr-defined]
+    Loader.list_available_services = list_available_services
+
+
 def botocore_session(session_vars: dict[str, Any] | None = None) -> Any:
     """A new botocore session that shares this process's data loader with every other one made here.
 

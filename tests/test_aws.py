@@ -92,3 +92,33 @@ def test_the_kits_local_clients_are_made_once_per_session_service_and_endpoint(l
     keys = local_cloud.access_key_id, local_cloud.secret_access_key
     assert aws.client(settings, "s3", local_session(*keys, "eu-west-1")) is not s3
     assert "Buckets" in s3.list_buckets()
+
+
+_LISTING_PROBE = """
+from botocore.loaders import Loader, create_loader
+from moto.core.loaders import create_loader as moto_loader
+
+from kfsm_lab.aws import share_service_listings
+
+plain, moto = create_loader().list_available_services("service-2"), moto_loader().list_available_services("service-2")
+walks = []
+original = Loader.list_available_services
+Loader.list_available_services = lambda self, type_name: walks.append(type_name) or original(self, type_name)
+share_service_listings()
+share_service_listings()  # once is enough: a second call keeps the first
+first = create_loader().list_available_services("service-2")
+again = create_loader().list_available_services("service-2")
+assert first == again == plain and first is not again, "the same listing, a new list each time"
+assert moto_loader().list_available_services("service-2") == moto_loader().list_available_services("service-2") == moto
+assert walks == ["service-2", "service-2"], walks  # one walk per search path: botocore's folders, then moto's
+print("ok")
+"""
+
+
+def test_the_cloud_lists_botocores_model_folders_once_per_search_path():
+    """moto makes a fresh loader per model and per backend: the local cloud walks the ~420 folders once."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _LISTING_PROBE], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]

@@ -134,10 +134,12 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("MOTO_DISABLE_GLOBAL_CORS", "true")
     import botocore.loaders
 
-    from ..aws import fast_file_loader_class
+    from ..aws import fast_file_loader_class, share_service_listings
 
-    # this process is the cloud's own: moto's loaders (a fresh one per model it reads) read fast too
+    # this process is the cloud's own: moto's loaders (a fresh one per model it reads) read fast too,
+    # and list the model folders once
     botocore.loaders.Loader.FILE_LOADER_CLASS = fast_file_loader_class()
+    share_service_listings()
     from ..errors import KfsmError
     from ..state import read_json, write_json
     from .constants import ALIVE_FILE_NAME, LOG_FILE_NAME, PERSIST_DIR_NAME
