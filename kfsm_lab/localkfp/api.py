@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from . import model
-from .kfp_runtime import RUNTIME_ENV, import_without_client
+from .kfp_runtime import RUNTIME_ENV, import_package_only
 from .model import Experiment, RunStatus, Submission
 from .spare import SpareRunner
 from .store import RunFiles, Store, pid_alive, valid_task_name
@@ -144,11 +144,12 @@ def _page(items: list[dict[str, Any]], query: dict[str, str], sort_keys: dict[st
 def pipeline_specs() -> ModuleType:
     """:mod:`.spec` (kfp's pipeline spec protos, its placeholders): imported with the first run, not at the start.
 
-    kfp's package and protos are ~0.15-0.3 s of the local cloud's start, before it answers; the cloud
+    kfp's package and protos were ~0.15-0.3 s of the local cloud's start, before it answers; the cloud
     imports them right after its warm-up (see its ``__main__``), long before a setup is done and a run
-    submitted. Without the client, as the cloud never makes one (:mod:`.kfp_runtime`).
+    submitted. Without the client, as the cloud never makes one, and without ``kfp.dsl``, as it runs no
+    component (:mod:`.kfp_runtime`).
     """
-    import_without_client()
+    import_package_only()
     from . import spec
 
     return spec

@@ -14,6 +14,11 @@ from typing import Any
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
+# kfp.dsl.component_factory's EXECUTOR_MODULE and CONTAINERIZED_PYTHON_COMPONENT_COMMAND (a test holds them to
+# kfp's): the local cloud reads specs without importing kfp.dsl (see kfp_runtime.import_package_only)
+EXECUTOR_MODULE = "kfp.dsl.executor_main"
+CONTAINERIZED_PYTHON_COMPONENT_COMMAND = ["python3", "-m", EXECUTOR_MODULE]
+
 
 class SpecError(ValueError):
     """The spec or its parameters cannot run here; the message says why and what to do."""
@@ -93,9 +98,7 @@ def executors(spec: pipeline_spec_pb2.PipelineSpec) -> dict[str, Any]:
 
 
 def check_executors(spec: pipeline_spec_pb2.PipelineSpec) -> None:
-    from kfp.dsl import component_factory
-
-    containerized = component_factory.CONTAINERIZED_PYTHON_COMPONENT_COMMAND
+    containerized = CONTAINERIZED_PYTHON_COMPONENT_COMMAND
     for label, executor in executors(spec).items():
         kind = executor.WhichOneof("spec")
         if kind == "importer":
@@ -105,7 +108,7 @@ def check_executors(spec: pipeline_spec_pb2.PipelineSpec) -> None:
                             "use lightweight Python components (@dsl.component), or run it on a cluster")
         command = list(executor.container.command) + list(executor.container.args)
         image = executor.container.image
-        if not any(component_factory.EXECUTOR_MODULE in part for part in command):
+        if not any(EXECUTOR_MODULE in part for part in command):
             raise SpecError(f"executor {label} is a container component (image {image}): the local Kubeflow "
                             "Pipelines runs lightweight Python components only (kfp.local's SubprocessRunner); "
                             "write it as @dsl.component, or run it on a cluster (target aws)")

@@ -91,6 +91,17 @@ def test_the_local_cloud_serves_kfp_without_the_client_or_kubernetes(tmp_path):
     assert order.index("kfsm_lab.localcloud.warmup") < first_kfp
     assert not {m for m in mods if m.split(".")[0] in ("kubernetes", "kfp_server_api")}
     assert "kfp.client" not in mods
+    assert not {"kfp.dsl", "kfp.components"} & mods  # it reads specs; its runners run them
+
+
+def test_the_clouds_spec_checks_use_kfps_own_executor_command():
+    """The cloud names kfp's executor without importing kfp.dsl: the same values kfp writes into a spec."""
+    from kfp.dsl import component_factory
+
+    from kfsm_lab.localkfp import spec
+
+    assert spec.EXECUTOR_MODULE == component_factory.EXECUTOR_MODULE
+    assert spec.CONTAINERIZED_PYTHON_COMPONENT_COMMAND == component_factory.CONTAINERIZED_PYTHON_COMPONENT_COMMAND
 
 
 def test_a_runner_never_inherits_the_switch_from_the_cloud(monkeypatch, tmp_path):
