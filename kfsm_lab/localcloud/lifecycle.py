@@ -453,7 +453,7 @@ def ensure_running(pace: float | None = None, region: str | None = None, timeout
         # Outside the start lock (a peer may use the cloud already). The rest of the load-ahead (~0.5 s on
         # 2 cores: kfp's import, the sample) ran beside setup's calls before, on this process's one GIL:
         # each answer waited for the importing thread, and a cold setup took 1.0-1.3 s against 0.3-0.4 s
-        # after it (cloud start + setup + pipeline + predict, median of 4: 3.37 -> 3.19 s).
+        # after it (the cold flow to the first prediction 3.67 -> 3.55 s, median of 10 alternated runs).
         loading.join(PREWARM_WAIT_SECONDS)
     return info
 

@@ -4,9 +4,10 @@
 package: ~1,000 modules and ~0.3 s of CPU that only ``kfp.Client`` needs. KFP's own executor runs with
 ``_KFP_RUNTIME=true`` (see the command ``kfp.dsl.component_factory`` writes), which makes ``kfp/__init__``
 skip it. The local cloud and a run's runner (and the zygote forked from it) never make a ``kfp.Client``:
-they import kfp's package with that switch, then ``kfp.components`` and ``kfp.dsl`` without it (with it on,
-``kfp.dsl``'s own ``__init__`` leaves out what ``kfp.local`` needs, and ``kfp.components`` fails on a
-circular import). Never in a user's process: there ``kfp.Client`` must be what ``import kfp`` gives.
+they import kfp's package with that switch. A runner then imports ``kfp.components`` and ``kfp.dsl`` without
+it (with it on, ``kfp.dsl``'s own ``__init__`` leaves out what ``kfp.local`` needs, and ``kfp.components``
+fails on a circular import); the cloud, which only reads specs, imports neither. Never in a user's process:
+there ``kfp.Client`` must be what ``import kfp`` gives.
 """
 
 from __future__ import annotations
