@@ -2,6 +2,8 @@
 
 import gzip
 import json
+import subprocess
+import sys
 import threading
 from collections import OrderedDict
 
@@ -117,8 +119,5 @@ print("ok")
 
 def test_the_cloud_lists_botocores_model_folders_once_per_search_path():
     """moto makes a fresh loader per model and per backend: the local cloud walks the ~420 folders once."""
-    import subprocess
-    import sys
-
     out = subprocess.run([sys.executable, "-c", _LISTING_PROBE], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]

@@ -21,10 +21,8 @@ RUNTIME_ENV = "_KFP_RUNTIME"
 
 def import_without_client() -> bool:
     """Import kfp without ``kfp.client``; False (and nothing done) when this process has kfp already."""
-    if "kfp" in sys.modules:
+    if not import_package_only():
         return False
-    with variable(RUNTIME_ENV, "true"):
-        import kfp  # its __init__ alone: no kfp.client
     import kfp.components  # what kfp/__init__ imports otherwise, in its order
     import kfp.dsl  # noqa: F401
 

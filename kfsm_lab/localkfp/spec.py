@@ -98,7 +98,6 @@ def executors(spec: pipeline_spec_pb2.PipelineSpec) -> dict[str, Any]:
 
 
 def check_executors(spec: pipeline_spec_pb2.PipelineSpec) -> None:
-    containerized = CONTAINERIZED_PYTHON_COMPONENT_COMMAND
     for label, executor in executors(spec).items():
         kind = executor.WhichOneof("spec")
         if kind == "importer":
@@ -112,7 +111,7 @@ def check_executors(spec: pipeline_spec_pb2.PipelineSpec) -> None:
             raise SpecError(f"executor {label} is a container component (image {image}): the local Kubeflow "
                             "Pipelines runs lightweight Python components only (kfp.local's SubprocessRunner); "
                             "write it as @dsl.component, or run it on a cluster (target aws)")
-        if command[:len(containerized)] == containerized:
+        if command[:len(CONTAINERIZED_PYTHON_COMPONENT_COMMAND)] == CONTAINERIZED_PYTHON_COMPONENT_COMMAND:
             raise SpecError(f"executor {label} is a containerized Python component (image {image}), which needs "
                             "its image; build it as a lightweight @dsl.component, or run it on a cluster")
 
