@@ -169,6 +169,10 @@ def test_contrast_focus_and_a_failure_in_both_themes(lab: LabPage, lab_server: d
         _contrast_ok(panel, "error box title", box.locator(".kfsm-error-title"))
         _contrast_ok(panel, "step label", panel.root.locator(".kfsm-step-name").first)
         _contrast_ok(panel, "step state", panel.root.locator(".kfsm-step-state").first)
+        # the buttons are redrawn once the failed run's record is read: measure the settled primary, not the
+        # disabled style a refresh shows for a moment (one CI run measured 4.43:1 mid-refresh)
+        expect(panel.button("Run pipeline")).to_be_enabled(timeout=10_000)
+        expect(panel.button("Run pipeline")).to_have_class(re.compile(r"\bmod-primary\b"), timeout=10_000)
         _contrast_ok(panel, "primary button", panel.button("Run pipeline"))
         _contrast_ok(panel, "fix button", box.locator("button", has_text="Run again"))
         _contrast_ok(panel, "plain button", panel.button("Check setup"))
