@@ -3,13 +3,44 @@
 from __future__ import annotations
 
 import tempfile
+import types
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import yaml
 
 from ..errors import ValidationError
 
 if TYPE_CHECKING:
     from ..config import Settings
+
+
+class _LibyamlEmitting(types.ModuleType):
+    """PyYAML as kfp's compiler sees it, with ``dump_all`` through libyaml's C emitter.
+
+    kfp writes the IR with ``yaml.dump_all`` and the pure-Python emitter: 0.09-0.16 s for the workshop's
+    pipeline, against 0.007 s in C. The documents are plain dicts (protobuf's ``MessageToDict``), so the C
+    emitter with the same representer loads back to the same documents; a caller's own ``Dumper`` wins.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("yaml", yaml.__doc__)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(yaml, name)
+
+    @staticmethod
+    def dump_all(documents: Any, stream: Any = None, **kwargs: Any) -> Any:
+        kwargs.setdefault("Dumper", yaml.CDumper)
+        return yaml.dump_all(documents, stream, **kwargs)
+
+
+def use_libyaml_in_kfp() -> None:
+    """Let kfp's compiler (in this process) emit its YAML with libyaml, where PyYAML was built with it."""
+    from kfp.compiler import pipeline_spec_builder
+
+    if getattr(yaml, "__with_libyaml__", False) and not isinstance(pipeline_spec_builder.yaml, _LibyamlEmitting):
+        pipeline_spec_builder.yaml = _LibyamlEmitting()
 
 
 def compile_pipeline(path: str | Path, settings: Settings | None = None, pipeline: Any = None) -> Path:
@@ -21,6 +52,7 @@ def compile_pipeline(path: str | Path, settings: Settings | None = None, pipelin
     """
     from kfp import compiler
 
+    use_libyaml_in_kfp()
     out = Path(path)
     if out.suffix not in (".yaml", ".yml"):
         raise ValidationError("output", str(path), "must end in .yaml or .yml (kfp 2 compiles to YAML)",

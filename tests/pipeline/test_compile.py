@@ -107,3 +107,24 @@ def test_resource_names_fit_sagemaker_rules():
     assert resource_names(rid).model.startswith(f"kfsm-{rid}")
     with pytest.raises(ValidationError):
         resource_names("bad_id!")
+
+
+def test_libyaml_writer_gives_kfps_documents(settings, tmp_path):
+    """The kit's compile emits through libyaml; what it writes loads to exactly what kfp's own writer gives."""
+    from kfp import compiler
+    from kfp.compiler import pipeline_spec_builder
+
+    from kfsm_lab.pipeline.compile import _LibyamlEmitting
+    from kfsm_lab.pipeline.definition import build_pipeline
+
+    ours = compile_pipeline(tmp_path / "ours.yaml", settings)
+    assert isinstance(pipeline_spec_builder.yaml, _LibyamlEmitting)
+    assert pipeline_spec_builder.yaml.safe_load is yaml.safe_load  # the rest of PyYAML is untouched
+    kfps = tmp_path / "kfps.yaml"
+    saved, pipeline_spec_builder.yaml = pipeline_spec_builder.yaml, yaml
+    try:
+        compiler.Compiler().compile(pipeline_func=build_pipeline(settings), package_path=str(kfps))
+    finally:
+        pipeline_spec_builder.yaml = saved
+    assert _docs(ours) == _docs(kfps)
+    assert ours.read_text().startswith("# PIPELINE DEFINITION")  # kfp's header comments are kept
