@@ -27,6 +27,7 @@ if __name__ == "__main__":  # a runner's own process: no collection until it has
 import concurrent.futures as cf
 import json
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -95,9 +96,11 @@ class Runner:
         from kfp import local
 
         signal.signal(signal.SIGTERM, self.on_sigterm)
-        # kfp.local's own settings, read by its helpers (workspace, pipeline root): the same as its SubprocessRunner
+        # kfp.local's own settings, read by its helpers (workspace, pipeline root): the same as its SubprocessRunner.
+        # The workspace is the run's own and goes with the run's end: kfp.local's default leaves a /tmp folder a run
+        self.files.workspace.mkdir(parents=True, exist_ok=True)
         local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(self.files.pipeline_root),
-                   raise_on_error=True)
+                   workspace_root=str(self.files.workspace), raise_on_error=True)
         with self.lock:
             self.status.started_at = model.now()
             self.status.move(model.RUNNING)
@@ -112,6 +115,7 @@ class Runner:
         except Exception as exc:  # noqa: BLE001 - a runner bug must still end the run with its reason
             self.say(traceback.format_exc())
             failed = f"the local runner failed: {type(exc).__name__}: {exc}"
+        shutil.rmtree(self.files.workspace, ignore_errors=True)  # before the end is written: gone once it is seen
         with self.lock:
             self.status.finished_at = model.now()
             if self.cancelled.is_set():
@@ -299,8 +303,18 @@ class Runner:
 def _spare() -> int:
     """Start everything a run needs, then wait for one on stdin (see :mod:`.spare`)."""
     from kfp import local  # noqa: F401 - what Runner.run, _run_dag and tasks.execute import
-    from kfp.local import executor_input_utils, executor_output_utils, io  # noqa: F401
+    from kfp.local import (  # noqa: F401
+        executor_input_utils,
+        executor_output_utils,
+        io,
+        placeholder_utils,
+        subprocess_task_handler,
+    )
     from kfp.local.orchestrator.orchestrator_utils import OrchestratorUtils  # noqa: F401
+
+    # the first task's pip-prelude check (packaging, importlib.metadata's scan of site-packages) done ahead:
+    # it was most of the 81 ms from a run's first execute to its task's start
+    tasks.requirements_satisfied(["kfp", "boto3"])
 
     with Zygote() as zygote:  # forked once kfp and boto3 are imported here: it inherits them
         heap.settle()  # the zygote did (a fork); a Python of its own did not

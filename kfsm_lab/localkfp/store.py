@@ -68,6 +68,11 @@ class RunFiles:
     def pipeline_root(self) -> Path:
         return self.dir / "root"
 
+    @property
+    def workspace(self) -> Path:
+        """kfp.local's workspace for the run (its default is a new /tmp folder per run, never removed)."""
+        return self.dir / "workspace"
+
     def task_log(self, task: str) -> Path:
         if not valid_task_name(task):
             raise ValueError(f"not a task name: {task!r}")

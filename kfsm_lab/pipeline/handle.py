@@ -27,7 +27,7 @@ from .runs import RunNotFoundError, RunRecord
 from .targets import kfp_target
 
 LOCAL_WAIT_SECONDS = 0.1
-"""How often ``wait`` reads a local run: a get_run costs ~10 ms of the caller's CPU there, and a local run's
+"""How often ``wait`` reads a local run: a get_run costs ~3 ms of the caller's CPU there, and a local run's
 steps end a few tenths of a second apart, so the end is seen within 0.1 s (0.25 s cost up to 0.25 s a run)."""
 
 # Task kinds whose SageMaker job a cancel stops (in case the step could not stop it itself).
@@ -35,8 +35,17 @@ _STOPPABLE = ("training_job", "transform_job", "tuning_job")
 
 
 def _epoch(value: Any) -> float | None:
+    """Seconds since the epoch of an API time (RFC 3339 text, a datetime or a number); None when unset
+    (the API writes an unset time as the epoch itself)."""
     if value is None:
         return None
+    if isinstance(value, str):
+        from dateutil.parser import isoparse
+
+        try:
+            value = isoparse(value)
+        except ValueError:
+            return None
     if hasattr(value, "timestamp"):
         ts = value.timestamp()
         return ts if ts > 0 else None

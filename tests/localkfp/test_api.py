@@ -87,6 +87,22 @@ def test_a_run_with_task_details_logs_and_listing(client, local_cloud):
     assert status == 200 and b"runs/details" in page
 
 
+def test_a_run_leaves_no_workspace_behind(client):
+    """kfp.local's own default makes a /tmp/kfp-workspace-* folder for every run and never removes it."""
+    import glob
+    import tempfile
+
+    from kfsm_lab.localkfp.store import RunFiles, kfp_dir
+
+    pattern = os.path.join(tempfile.gettempdir(), "kfp-workspace-*")
+    before = set(glob.glob(pattern))
+    run = _wait(client, _submit(client, pl.adder, {"a": 1}).run_id)
+    assert run.state == "SUCCEEDED", run.error
+    assert set(glob.glob(pattern)) <= before
+    files = RunFiles(kfp_dir(), run.run_id)
+    assert files.runner_log.exists() and not files.workspace.exists()
+
+
 def test_independent_tasks_run_side_by_side(client):
     run = client.wait_for_run_completion(_submit(client, pl.two_naps, {"seconds": 1.5}).run_id, timeout=120,
                                          sleep_duration=0.2)

@@ -18,6 +18,7 @@ from kfsm_lab.pipeline.kfp_client import (
     RunLinks,
     resolve_auth,
 )
+from kfsm_lab.pipeline.runs import RunNotFoundError
 
 from .kfp_standin import TASKS, KfpStandIn
 
@@ -60,9 +61,13 @@ def test_submit_creates_experiment_once_and_sends_the_compiled_spec(settings, tm
         links = conn.links(exp1, run1)
         assert links.run == f"{api.url}/#/runs/details/{run1}"
         assert links.experiment == f"{api.url}/#/experiments/details/{exp1}"
-        first = conn.get_run(run1)
-        assert first.state == "RUNNING"
-        assert [(t.display_name, t.state) for t in first.run_details.task_details] == [(TASKS[0], "RUNNING")]
+        first = conn.get_run(run1)  # the API's JSON, as kfp.Client.get_run reads it before building models
+        assert first["state"] == "RUNNING" and first["run_id"] == run1
+        assert [(t["display_name"], t["state"]) for t in first["run_details"]["task_details"]] == [(TASKS[0],
+                                                                                                    "RUNNING")]
+        assert conn.client.get_run(run1).to_dict()["state"] == first["state"]
+        with pytest.raises(RunNotFoundError):  # errors as Client.get_run's: the 404 becomes the kit's error
+            conn.get_run("no-such-run")
         conn.terminate(run1)
         assert api.runs[run1]["terminated"]
 
