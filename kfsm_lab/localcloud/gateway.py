@@ -8,12 +8,16 @@ with the cloud's own root key (the door checks every request, these too) and car
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from .constants import INTERNAL_HEADER
 
 _ROLE_PREFIX = ":role/"
+BLOCK_BYTES = 4 * 1024 * 1024
+"""How much of an object :meth:`Gateway.blocks` reads at a time: a fraction of a 6 MB mini-batch."""
 
 
 def _mark_internal(request: Any, **_: Any) -> None:
@@ -98,6 +102,24 @@ class Gateway:
 
     def get(self, bucket: str, key: str, region: str) -> bytes:
         return self.client("s3", region).get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    @contextlib.contextmanager
+    def blocks(self, bucket: str, key: str, region: str, size: int = BLOCK_BYTES) -> Iterator[Iterator[bytes]]:
+        """The object as consecutive blocks of at most ``size`` bytes, read as they are asked for.
+
+        A transform of a large object then holds a block or two, not the object and its copies. Leaving
+        the ``with`` early (a bad record, a stop) closes the download there.
+        """
+        body = self.client("s3", region).get_object(Bucket=bucket, Key=key)["Body"]
+
+        def read() -> Iterator[bytes]:
+            while block := body.read(size):
+                yield block
+
+        try:
+            yield read()
+        finally:
+            body.close()
 
     def put(self, bucket: str, key: str, body: bytes, region: str) -> None:
         self.client("s3", region).put_object(Bucket=bucket, Key=key, Body=body)

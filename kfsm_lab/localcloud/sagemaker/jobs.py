@@ -15,7 +15,7 @@ import tarfile
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -427,6 +427,39 @@ def _line_chunks(body: bytes, max_bytes: int) -> Iterator[bytes]:
             yield chunk
 
 
+def _streamed_line_chunks(blocks: Iterable[bytes], max_bytes: int) -> Iterator[bytes]:
+    """:func:`_line_chunks` of the concatenated ``blocks``, cut at the same bytes, holding at most one
+    mini-batch and one block at a time."""
+    buf, start, blocks = b"", 0, iter(blocks)
+    more = True
+    while more or buf:
+        while more and len(buf) <= max_bytes:  # a cut needs more than max_bytes ahead (or the end)
+            block = next(blocks, None)
+            if block is None:
+                more = False
+            else:
+                buf = buf + block if buf else block
+        if len(buf) > max_bytes:
+            cut = buf.rfind(b"\n", 0, max_bytes)
+            if cut < 0:
+                raise PayloadTooLarge(f"a record starting at byte {start} is larger than MaxPayloadInMB "
+                                      f"({max_bytes // (1024 * 1024)} MB)")
+            chunk, buf = buf[:cut + 1], buf[cut + 1:]
+        else:
+            chunk, buf = buf, b""
+        start += len(chunk)
+        if chunk.strip():
+            yield chunk
+
+
+def streams_lines(req: dict[str, Any]) -> bool:
+    """True when a transform request splits its input into lines: its objects can then be read as a stream."""
+    tin = req.get("TransformInput", {})
+    ctype, _ = runtime.media_type(tin.get("ContentType") or runtime.CSV)
+    split = tin.get("SplitType", "None")
+    return split not in ("None", "RecordIO") and ctype != runtime.RECORDIO
+
+
 def _frame_chunks(body: bytes, max_bytes: int) -> Iterator[bytes]:
     """Consecutive RecordIO records grouped into batches of at most ``max_bytes``."""
     view = memoryview(body)
@@ -447,13 +480,22 @@ def _frame_chunks(body: bytes, max_bytes: int) -> Iterator[bytes]:
         yield bytes(view[start:min(pos, n)])
 
 
-def _requests(body: bytes, req: dict[str, Any]) -> Iterator[tuple[bytes, bool]]:
-    """The request bodies batch transform sends the container for one object, and whether each is one record."""
+def _requests(body: bytes | Iterable[bytes], req: dict[str, Any]) -> Iterator[tuple[bytes, bool]]:
+    """The request bodies batch transform sends the container for one object, and whether each is one record.
+
+    ``body`` is the object, or its blocks in order when :func:`streams_lines` says the request splits lines.
+    """
     tin = req.get("TransformInput", {})
     ctype, _ = runtime.media_type(tin.get("ContentType") or runtime.CSV)
     split = tin.get("SplitType", "None")
     max_bytes = int(req.get("MaxPayloadInMB", 6) or 6) * 1024 * 1024
     single = (req.get("BatchStrategy") or "MultiRecord") == "SingleRecord"
+    if not isinstance(body, bytes):
+        if not streams_lines(req):
+            raise TypeError("only a request that splits lines reads its objects as blocks")
+        for chunk in _streamed_line_chunks(body, max_bytes):
+            yield chunk, single
+        return
     if split == "None":
         if len(body) > max_bytes:
             raise PayloadTooLarge(f"the object is {len(body)} bytes, larger than MaxPayloadInMB "
@@ -466,9 +508,10 @@ def _requests(body: bytes, req: dict[str, Any]) -> Iterator[tuple[bytes, bool]]:
         yield chunk, single
 
 
-def transform_object(body: bytes, req: dict[str, Any], centroids: np.ndarray,
+def transform_object(body: bytes | Iterable[bytes], req: dict[str, Any], centroids: np.ndarray,
                      check: Callable[[], None] | None = None, counts: list[int] | None = None) -> bytes:
-    """The ``.out`` content for one input object (raises runtime.InferenceError on bad data).
+    """The ``.out`` content for one input object, whole or as blocks (see :func:`_requests`); raises
+    runtime.InferenceError on bad data.
 
     Each MultiRecord mini-batch (at most MaxPayloadInMB of whole records) is one request to the
     container and gives one answer; SingleRecord answers record by record. Without ``Accept`` the
@@ -558,14 +601,17 @@ def _transform(backend: SageMakerBackend, job: TransformJob) -> None:
             stop_check()
             host = hosts[i % len(hosts)]  # objects are spread over the instances
             rel = key[len(prefix):].lstrip("/") or key.rsplit("/", 1)[-1]
-            body = backend.gateway.get(in_bucket, key, backend.region)
             counts: list[int] = []
             try:
-                result = transform_object(body, req, centroids, stop_check, counts)
+                if streams_lines(req):  # read as it is split: a block or two held, not the object and copies
+                    with backend.gateway.blocks(in_bucket, key, backend.region) as blocks:
+                        result = transform_object(blocks, req, centroids, stop_check, counts)
+                else:
+                    result = transform_object(backend.gateway.get(in_bucket, key, backend.region), req,
+                                              centroids, stop_check, counts)
             except runtime.InferenceError as exc:
                 data_logs[host].append((now(), f"[sagemaker logs]: s3://{in_bucket}/{key}: ClientError: {exc}"))
                 raise JobFailure(f"ClientError: Bad input in s3://{in_bucket}/{key}: {exc}") from None
-            del body
             out_key = f"{out_prefix}/{rel}.out" if out_prefix else f"{rel}.out"
             backend.gateway.put(out_bucket, out_key, result, backend.region)
             data_logs[host].append((now(), f"[sagemaker logs]: s3://{in_bucket}/{key}: {counts[0]} records -> "
