@@ -93,6 +93,20 @@ def rss_mb(pid: int) -> float:
     return float("nan") if kb is None else kb / 1024
 
 
+def peak_above_rest_mb(pid: int, fn: Callable[[], object]) -> float:
+    """MB by which ``pid``'s peak RSS during ``fn()`` exceeded its RSS just before (the kernel's own peak,
+    reset first through ``/proc/<pid>/clear_refs``); NaN where that reset is refused."""
+    before = proc_kb(pid, "VmRSS")
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as fh:
+            fh.write("5")  # 5: reset the peak RSS (VmHWM) to the current RSS
+    except OSError:
+        return float("nan")
+    fn()
+    peak = proc_kb(pid, "VmHWM")
+    return float("nan") if before is None or peak is None else (peak - before) / 1024
+
+
 class PeakSampler:
     """Samples VmHWM (peak RSS, kept by the kernel) of a set of processes until stopped.
 

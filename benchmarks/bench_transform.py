@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Section, deploy_endpoint, local_cloud, paired, watched
+from _common import Section, cloud_pid, deploy_endpoint, local_cloud, paired, peak_above_rest_mb, watched
 from bench_scaling import fast_csv, shifted_resample
 
 GOAL = 2.0
@@ -121,6 +121,11 @@ def run(sizes: tuple[int, ...] = (1_000, 60_000, 600_000), section: Section | No
                         f"{n / took:,.0f} / {n / low:,.0f} rows/s",
                         f"×{ratio:.2f}" + (f" (goal ≤ {GOAL:g})" if headline else ""),
                         ratio <= GOAL if headline else None, note=note)
+            pid = cloud_pid()
+            if headline and pid is not None:  # what the cloud holds beyond its resting size while it transforms
+                extra = peak_above_rest_mb(pid, transform)
+                section.add(f"{n:>7} rows: the cloud's peak memory above its rest during a transform",
+                            f"{extra:,.0f} MB", note=f"one run; the object is {mb:,.0f} MB")
             for i in range(len(bodies)):
                 s3.delete_object(Bucket=bucket, Key=f"{prefix}/in/part-{i:03d}.csv")
     return section
