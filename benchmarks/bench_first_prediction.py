@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Section, installed_bytecode, paired
+from _common import HEADLINE_PAIRS, Section, installed_bytecode, paired
 
 GOAL_RATIO = 3.0
 
@@ -106,7 +106,7 @@ def _child(mode: str, profile: str | None = None) -> dict:
     return result
 
 
-def run(section: Section | None = None, repeats: int = 3) -> Section:
+def run(section: Section | None = None, repeats: int = HEADLINE_PAIRS) -> Section:
     """Kit and floor alternated ``repeats`` times (at least 3); the ratio is the median of the pairs."""
     section = section or Section("Time to first prediction (local target)")
     pair, kits, floors = paired(lambda: _child("kit"), lambda: _child("floor"), pairs=repeats)
@@ -144,7 +144,8 @@ def run(section: Section | None = None, repeats: int = 3) -> Section:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--child", choices=("kit", "floor"))
-    ap.add_argument("--repeats", type=int, default=3, help="paired runs (kit and floor alternated, at least 3)")
+    ap.add_argument("--repeats", type=int, default=HEADLINE_PAIRS,
+                    help="paired runs (kit and floor alternated, at least 3)")
     ap.add_argument("--profile", metavar="FILE",
                     help="profile the kit side with pyinstrument into this file (.html, else text)")
     args = ap.parse_args()

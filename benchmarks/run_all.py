@@ -128,7 +128,7 @@ def main() -> int:
     calls, seconds = (60, 2.0) if args.quick else (150, 4.0)  # per case and round (3 rounds)
     footprint = Section("Footprint (peak memory during kfsm-lab run, start-up)")
     jobs: dict[str, Callable[[], list[Section]]] = {
-        "first": lambda: [bench_first_prediction.run(repeats=3)],
+        "first": lambda: [bench_first_prediction.run()],
         "notebook": lambda: list(bench_notebook_run.run(footprint=footprint)),
         "endpoint": lambda: [bench_endpoint.run(calls=calls, seconds=seconds)],
         "transform": lambda: [bench_transform.run()],
