@@ -412,42 +412,35 @@ class PayloadTooLarge(ValueError):
 
 def _line_chunks(body: bytes, max_bytes: int) -> Iterator[bytes]:
     """Consecutive runs of whole lines, each at most ``max_bytes`` (MultiRecord mini-batches), no copies kept."""
-    start, n = 0, len(body)
-    while start < n:
-        end = min(start + max_bytes, n)
-        if end < n:
-            cut = body.rfind(b"\n", start, end)
-            if cut < start:
-                raise PayloadTooLarge(f"a record starting at byte {start} is larger than MaxPayloadInMB "
-                                      f"({max_bytes // (1024 * 1024)} MB)")
-            end = cut + 1
-        chunk = body[start:end]
-        start = end
-        if chunk.strip():
-            yield chunk
+    return _streamed_line_chunks((body,), max_bytes)
 
 
 def _streamed_line_chunks(blocks: Iterable[bytes], max_bytes: int) -> Iterator[bytes]:
-    """:func:`_line_chunks` of the concatenated ``blocks``, cut at the same bytes, holding at most one
-    mini-batch and one block at a time."""
-    buf, start, blocks = b"", 0, iter(blocks)
+    """:func:`_line_chunks` of the concatenated ``blocks``, holding at most one mini-batch and one block more.
+
+    Where the next cut falls depends only on the bytes, never on where a block ends: a cut is made once
+    more than ``max_bytes`` are at hand (or the input has ended). The unread rest is copied only when a block
+    is added to it, so a whole object given as one block is cut without copying what is left of it.
+    """
+    buf, pos, start, blocks = b"", 0, 0, iter(blocks)
     more = True
-    while more or buf:
-        while more and len(buf) <= max_bytes:  # a cut needs more than max_bytes ahead (or the end)
+    while more or pos < len(buf):
+        while more and len(buf) - pos <= max_bytes:
             block = next(blocks, None)
             if block is None:
                 more = False
             else:
-                buf = buf + block if buf else block
-        if len(buf) > max_bytes:
-            cut = buf.rfind(b"\n", 0, max_bytes)
-            if cut < 0:
+                buf, pos = (buf[pos:] + block if pos < len(buf) else block), 0
+        end = len(buf)
+        if end - pos > max_bytes:
+            cut = buf.rfind(b"\n", pos, pos + max_bytes)
+            if cut < pos:
                 raise PayloadTooLarge(f"a record starting at byte {start} is larger than MaxPayloadInMB "
                                       f"({max_bytes // (1024 * 1024)} MB)")
-            chunk, buf = buf[:cut + 1], buf[cut + 1:]
-        else:
-            chunk, buf = buf, b""
-        start += len(chunk)
+            end = cut + 1
+        chunk = buf[pos:end]
+        start += end - pos
+        pos = end
         if chunk.strip():
             yield chunk
 
@@ -485,25 +478,20 @@ def _requests(body: bytes | Iterable[bytes], req: dict[str, Any]) -> Iterator[tu
 
     ``body`` is the object, or its blocks in order when :func:`streams_lines` says the request splits lines.
     """
-    tin = req.get("TransformInput", {})
-    ctype, _ = runtime.media_type(tin.get("ContentType") or runtime.CSV)
-    split = tin.get("SplitType", "None")
     max_bytes = int(req.get("MaxPayloadInMB", 6) or 6) * 1024 * 1024
     single = (req.get("BatchStrategy") or "MultiRecord") == "SingleRecord"
-    if not isinstance(body, bytes):
-        if not streams_lines(req):
-            raise TypeError("only a request that splits lines reads its objects as blocks")
-        for chunk in _streamed_line_chunks(body, max_bytes):
-            yield chunk, single
-        return
-    if split == "None":
+    if streams_lines(req):
+        chunks = _streamed_line_chunks((body,) if isinstance(body, bytes) else body, max_bytes)
+    elif not isinstance(body, bytes):
+        raise TypeError("only a request that splits lines reads its objects as blocks")
+    elif req.get("TransformInput", {}).get("SplitType", "None") == "None":
         if len(body) > max_bytes:
             raise PayloadTooLarge(f"the object is {len(body)} bytes, larger than MaxPayloadInMB "
                                   f"({max_bytes // (1024 * 1024)} MB); set SplitType to split it into records")
         yield body, False
         return
-    chunks = _frame_chunks(body, max_bytes) if split == "RecordIO" or ctype == runtime.RECORDIO else \
-        _line_chunks(body, max_bytes)
+    else:
+        chunks = _frame_chunks(body, max_bytes)
     for chunk in chunks:
         yield chunk, single
 
