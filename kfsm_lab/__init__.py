@@ -11,7 +11,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from . import deferred_imports
 from ._version import __version__
+
+deferred_imports.install()  # before kfp is imported anywhere in this process (see the module)
 
 _LAZY = {
     "load_settings": "kfsm_lab.config",
