@@ -122,9 +122,41 @@ def botocore_session(session_vars: dict[str, Any] | None = None) -> Any:
         if _loader is None:
             _loader = core.get_component("data_loader")
             _loader.file_loader = fast_file_loader_class()()
+            _share_service_models()
         else:
             core.register_component("data_loader", _loader)
     return core
+
+
+def _share_service_models() -> None:
+    """Clients made on the shared loader share one ``ServiceModel`` per service and API version.
+
+    botocore wraps the (cached) model JSON in a new ``ServiceModel`` for every client, and what it works out
+    from it on demand is cached on that object: the first error a client parses maps error codes to shapes
+    by walking every shape of the service (3,260 for SageMaker: 21 ms, the largest part of a pipeline
+    step's 404 for "not created yet"). Shared, that is done once per process, and once per run in the zygote
+    that forks the steps (:func:`kfsm_lab.localkfp.zygote._warm_boto3`). Nothing in botocore changes a
+    ``ServiceModel`` after it is made; clients of other loaders (moto's, a user's own) are left as they are.
+    """
+    from botocore.client import ClientCreator
+
+    original = ClientCreator._load_service_model
+    if getattr(original, "_kfsm_shared", False):
+        return
+    models: dict[tuple[str, str | None], Any] = {}
+
+    @functools.wraps(original)
+    def _load_service_model(self: Any, service_name: str, api_version: str | None = None) -> Any:
+        if self._loader is not _loader:
+            return original(self, service_name, api_version)
+        key = (service_name, api_version)
+        found = models.get(key)
+        if found is None:
+            found = models.setdefault(key, original(self, service_name, api_version))
+        return found
+
+    _load_service_model._kfsm_shared = True  # type: ignore[attr-defined]
+    ClientCreator._load_service_model = _load_service_model
 
 
 def boto3_session(**kwargs: Any) -> boto3.Session:

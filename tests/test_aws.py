@@ -121,3 +121,42 @@ def test_the_cloud_lists_botocores_model_folders_once_per_search_path():
     """moto makes a fresh loader per model and per backend: the local cloud walks the ~420 folders once."""
     out = subprocess.run([sys.executable, "-c", _LISTING_PROBE], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+def test_clients_of_the_kits_sessions_share_one_service_model_and_still_map_errors(local_cloud):
+    """One ``ServiceModel`` per service for the kit's sessions, so its error-code map is built once per
+    process (and once per run in the zygote that forks the steps), not on each client's first error."""
+    import boto3
+
+    first = aws.boto3_session().client("sagemaker", region_name="us-west-2", endpoint_url=local_cloud.endpoint_url,
+                                       aws_access_key_id=local_cloud.access_key_id,
+                                       aws_secret_access_key=local_cloud.secret_access_key)
+    second = local_cloud.client("sagemaker")
+    assert first.meta.service_model is second.meta.service_model
+    assert first.meta.service_model is not aws.boto3_session().client("s3", region_name="us-west-2").meta.service_model
+    with pytest.raises(first.exceptions.ClientError) as caught:
+        second.describe_model(ModelName="kfsm-no-such-model")
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    assert "_error_code_cache" in vars(second.meta.service_model)  # built by that first error
+    # a session not made by the kit (a user's own) keeps botocore's one model per client
+    plain = boto3.Session(region_name="us-west-2")
+    assert plain.client("sagemaker").meta.service_model is not plain.client("sagemaker").meta.service_model
+
+
+_ZYGOTE_PROBE = """
+import os
+from kfsm_lab.localkfp.zygote import _warm_boto3
+_warm_boto3()
+import boto3
+if os.fork() == 0:  # as a step: a client of its own from the zygote's session
+    client = boto3.DEFAULT_SESSION.client("sagemaker", region_name="us-west-2", aws_access_key_id="AKIAEXAMPLE",
+                                          aws_secret_access_key="example")
+    os._exit(0 if "_error_code_cache" in vars(client.meta.service_model) else 3)
+print(os.waitstatus_to_exitcode(os.wait()[1]))
+"""
+
+
+def test_a_step_forked_from_the_zygote_finds_the_error_codes_mapped():
+    out = subprocess.run([sys.executable, "-c", _ZYGOTE_PROBE], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "0"

@@ -293,8 +293,10 @@ def _warm_boto3() -> None:
 
     boto3.setup_default_session(botocore_session=botocore_session())  # botocore's, with the kit's fast model reader
     for service in STEP_SERVICES:
-        boto3.DEFAULT_SESSION.client(service, region_name="us-east-1", endpoint_url="http://127.0.0.1:9",
-                                     aws_access_key_id="placeholder", aws_secret_access_key="placeholder")  # noqa: S106
+        client = boto3.DEFAULT_SESSION.client(service, region_name="us-east-1", endpoint_url="http://127.0.0.1:9",
+                                              aws_access_key_id="placeholder",
+                                              aws_secret_access_key="placeholder")  # noqa: S106
+        client.meta.service_model.shape_for_error_code("ValidationException")  # its error codes, mapped once
 
 
 def _preload() -> None:
