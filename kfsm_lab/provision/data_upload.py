@@ -88,26 +88,37 @@ def _upload(s3: Any, bucket: str, key: str, body: bytes, content_type: str, sha:
 
 def upload_data(settings: Settings, s3: Any, bucket: str, splits: MnistSplits,
                 encoded: dict[str, tuple[bytes, str]] | None = None) -> list[StepResult]:
-    """Upload what differs; ``encoded`` is ``encode_splits(splits)`` when the caller made it already."""
+    """Upload what differs; ``encoded`` is ``encode_splits(splits)`` when the caller made it already.
+
+    The objects go up side by side: the two small ones on worker threads while the training channel (the one
+    with a progress bar, drawn from the calling thread) goes up here. One after the other, each waited for the
+    one before: the sample's three took 0.26 s of a 0.35 s cold setup, the 11 MB one 0.16 s of it.
+    """
     layout = S3Layout(bucket, settings.s3_prefix)
-    results = []
     encoded = encoded if encoded is not None else encode_splits(splits)
-    for name, key in (("train", layout.train_key), ("test", layout.test_key), ("valid", layout.valid_key)):
+    objects = (("train", layout.train_key), ("test", layout.test_key), ("valid", layout.valid_key))
+
+    def one(name: str, key: str) -> StepResult:
         body, ctype = encoded[name]
         sha = hashlib.sha256(body).hexdigest()
-        remote = _remote_sha(s3, bucket, key)
         rows = len(splits.train) if name == "train" else len(splits.valid)  # test: the validation digits
         detail = f"s3://{bucket}/{key} ({rows} digits, {len(body) / 1e6:.1f} MB)"
-        if remote == sha:
-            results.append(StepResult(f"data: {name}", "already there", detail, f"s3://{bucket}/{key}"))
-            continue
         try:
+            remote = _remote_sha(s3, bucket, key)
+            if remote == sha:
+                return StepResult(f"data: {name}", "already there", detail, f"s3://{bucket}/{key}")
             _upload(s3, bucket, key, body, ctype, sha)
         except Exception as exc:
             from ..aws import translate
 
             raise translate(exc, f"upload s3://{bucket}/{key}", service="s3") from exc
-        results.append(StepResult(f"data: {name}", "created" if remote is None else "updated", detail,
-                                  f"s3://{bucket}/{key}"))
-    return results
+        return StepResult(f"data: {name}", "created" if remote is None else "updated", detail,
+                          f"s3://{bucket}/{key}")
 
+    with cf.ThreadPoolExecutor(max_workers=len(objects) - 1, thread_name_prefix="kfsm-upload") as pool:
+        later = [pool.submit(one, name, key) for name, key in objects[1:]]
+        try:
+            first = one(*objects[0])
+        finally:
+            cf.wait(later)  # every upload ends (or fails) before setup goes on; the first failure is raised
+    return [first, *(f.result() for f in later)]

@@ -54,7 +54,11 @@ def _exists(iam: Any, op: str, **kw: Any) -> dict | None:
 
 
 def ensure_user(settings: Settings, iam: Any, bucket: str) -> StepResult:
-    """User ``sagemakeruser`` with SageMaker full access and S3 access to the data bucket."""
+    """User ``sagemakeruser`` with SageMaker full access and S3 access to the data bucket.
+
+    A user this call creates has no policies yet: they are attached and put without reading them first
+    (both calls are idempotent on IAM's side). Only a user that was there already is read.
+    """
     name = settings.iam_user
     partition = partition_of(settings.region)
     status = "already there"
@@ -65,13 +69,15 @@ def ensure_user(settings: Settings, iam: Any, bucket: str) -> StepResult:
         except Exception as exc:
             if code_of(exc) != "EntityAlreadyExists":  # else a peer made it a moment ago: the same user
                 raise
-    attached = {p["PolicyArn"] for p in call(iam, "list_attached_user_policies", UserName=name)["AttachedPolicies"]}
+    made = status == "created"
+    attached = set() if made else {
+        p["PolicyArn"] for p in call(iam, "list_attached_user_policies", UserName=name)["AttachedPolicies"]}
     want = managed_policy_arn(SAGEMAKER_FULL, partition)
     if want not in attached:
         call(iam, "attach_user_policy", UserName=name, PolicyArn=want)
         status = "updated" if status == "already there" else status
     doc = json.dumps(_s3_policy(bucket, partition), sort_keys=True)
-    current = _exists(iam, "get_user_policy", UserName=name, PolicyName=S3_POLICY_NAME)
+    current = None if made else _exists(iam, "get_user_policy", UserName=name, PolicyName=S3_POLICY_NAME)
     if current is None or _policy_doc(current["PolicyDocument"]) != json.loads(doc):
         call(iam, "put_user_policy", UserName=name, PolicyName=S3_POLICY_NAME, PolicyDocument=doc)
         status = "updated" if status == "already there" else status
@@ -86,14 +92,18 @@ def _user_tags(iam: Any, name: str) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in call(iam, "list_user_tags", UserName=name).get("Tags", [])}
 
 
-def ensure_access_key(settings: Settings, iam: Any) -> StepResult:
-    """One kit-made access key for the user: reused while its secret is in the store, else rotated."""
+def ensure_access_key(settings: Settings, iam: Any, new_user: bool = False) -> StepResult:
+    """One kit-made access key for the user: reused while its secret is in the store, else rotated.
+
+    ``new_user``: the user was made a moment ago by this setup, so it has no keys and no tags to read.
+    """
     name = settings.iam_user
-    keys = {k["AccessKeyId"]: k for k in call(iam, "list_access_keys", UserName=name)["AccessKeyMetadata"]}
+    keys = {} if new_user else {
+        k["AccessKeyId"]: k for k in call(iam, "list_access_keys", UserName=name)["AccessKeyMetadata"]}
     stored = secret_store.load(settings) or {}
     if stored.get("access_key_id") in keys:
         return StepResult("access key", "already there", f"{name}: key in the local secret store (0600)")
-    kit_key = _user_tags(iam, name).get(KEY_TAG)
+    kit_key = None if new_user else _user_tags(iam, name).get(KEY_TAG)
     rotated = False
     if kit_key and kit_key in keys:
         # The kit made this key but no longer has its secret: replace it instead of piling up keys.
@@ -147,7 +157,8 @@ def ensure_role(settings: Settings, iam: Any) -> StepResult:
             f"role {name} exists but its trust policy does not let sagemaker.amazonaws.com assume it",
             f"add SageMaker to its trust policy (`aws iam update-assume-role-policy --role-name {name} "
             "--policy-document file://trust.json`) or choose another role name (KFSM_ROLE_NAME)")
-    attached = {p["PolicyArn"] for p in call(iam, "list_attached_role_policies", RoleName=name)["AttachedPolicies"]}
+    attached = set() if status == "created" else {  # a role made just now has none attached
+        p["PolicyArn"] for p in call(iam, "list_attached_role_policies", RoleName=name)["AttachedPolicies"]}
     for policy in (SAGEMAKER_FULL, S3_FULL):
         arn = managed_policy_arn(policy, partition)
         if arn not in attached:

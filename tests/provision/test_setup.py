@@ -56,6 +56,52 @@ def test_channels_go_up_in_one_put_each(fresh_settings):
     assert s3.head_object(Bucket=layout.bucket, Key=layout.train_key)["ContentLength"] > 8 * 1024 * 1024
 
 
+_READS_OF_WHAT_A_CREATE_MADE = {"iam.ListAttachedUserPolicies", "iam.GetUserPolicy", "iam.ListAccessKeys",
+                                "iam.ListUserTags", "iam.ListAttachedRolePolicies"}
+
+
+def test_a_fresh_setup_does_not_read_back_what_it_just_made(fresh_settings, local_cloud):
+    """A user and a role this setup creates have no policies, keys or tags yet: they are attached, put and made
+    without listing first. What was there already is read (and left alone when it is right)."""
+    local_cloud.admin("stats/reset", {})
+    first = provision.setup_iam(fresh_settings)
+    made = {k for k in local_cloud.admin("stats")["requests"] if k.startswith("iam.")}
+    assert {s.name: s.status for s in first.steps} == {"iam user": "created", "access key": "created",
+                                                       "execution role": "created", "secret": "created"}
+    assert made >= {"iam.CreateUser", "iam.AttachUserPolicy", "iam.PutUserPolicy", "iam.CreateAccessKey",
+                    "iam.CreateRole", "iam.AttachRolePolicy"}
+    assert not made & _READS_OF_WHAT_A_CREATE_MADE, sorted(made)
+    local_cloud.admin("stats/reset", {})
+    second = provision.setup_iam(fresh_settings)
+    assert {s.status for s in second.steps} == {"already there"}, second.text()
+    read = set(local_cloud.admin("stats")["requests"])
+    assert read >= _READS_OF_WHAT_A_CREATE_MADE - {"iam.ListUserTags"}  # tags only when a key is not the stored one
+    assert not {k for k in read if k.split(".")[1].startswith(("Create", "Attach", "Put"))}, sorted(read)
+    iam = aws.client(fresh_settings, "iam")
+    assert {p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=fresh_settings.role_name)[
+        "AttachedPolicies"]} == {iam_steps.SAGEMAKER_FULL, iam_steps.S3_FULL}
+    assert iam.list_user_policies(UserName=fresh_settings.iam_user)["PolicyNames"] == [iam_steps.S3_POLICY_NAME]
+
+
+def test_a_failed_upload_leaves_the_other_objects_up_and_a_rerun_sends_only_it(fresh_settings, local_cloud):
+    """The three objects go up side by side: one refused does not stop the others, the error names its
+    object, and the next setup uploads only what is missing."""
+    provision.setup_bucket(fresh_settings)
+    local_cloud.admin("faults", {"operation": "s3.PutObject", "kind": "error", "status": 403, "code": "AccessDenied",
+                                 "count": 1})
+    try:
+        with pytest.raises(AwsAccessError) as caught:
+            provision.setup_data(fresh_settings)
+    finally:
+        local_cloud.admin("faults", method="DELETE")
+    assert "upload s3://" in str(caught.value)
+    again = provision.setup_data(fresh_settings)
+    statuses = sorted(s.status for s in again.steps)
+    assert statuses == ["already there", "already there", "created"], again.text()
+    failed = next(s for s in again.steps if s.status == "created")
+    assert failed.value in str(caught.value)
+
+
 def test_lost_key_is_rotated_not_piled_up(fresh_settings):
     provision.setup_iam(fresh_settings)
     secret_store.forget(fresh_settings)
