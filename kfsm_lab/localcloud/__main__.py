@@ -200,13 +200,12 @@ def _serve(args: argparse.Namespace) -> int:
     warming = warm_up(server.app.sagemaker.gateway, args.region, server.app.moto_app)
     from ..localkfp.api import pipeline_specs
 
-    # then kfp (what the KFP API reads a submitted run with: not needed to answer), then the spare runner,
-    # then collect as usual. The spare (~0.6 s of CPU in two processes) started as the cloud answered
-    # while the client that started it still loads ahead (ensure_running waits for that now) and the
-    # warm-up ran: three CPU-bound starts on 2 cores. Started after the warm-up it is ready well before
-    # a run is submitted, and the cold flow to the first prediction took 3.28 -> 3.17 s (median of 12
-    # alternated runs; when setup still ran beside the load-ahead, starting it late had cost 0.6 s).
-    threading.Thread(target=lambda: (warming.join(), pipeline_specs(), kfp.app.start_spare(), heap.settle()),
+    # The spare runner first (its own process: ~0.5 s of CPU with its zygote), then, after the warm-up, kfp
+    # (what the KFP API reads a submitted run with: not needed to answer), then collect as usual. Started
+    # after the warm-up, the spare was still importing when a setup that no longer waits for kfp.Client's
+    # imports submitted its run: the run waited 0.15-0.3 s for it, and its zygote's own warm-up ran beside
+    # the first steps. A spare started now is ready before setup ends.
+    threading.Thread(target=lambda: (kfp.app.start_spare(), warming.join(), pipeline_specs(), heap.settle()),
                      daemon=True, name="kfsm-heap").start()
     if folder is not None:
         threading.Thread(target=_watch_idle, args=(server, folder, done, _idle_seconds(), state, record),
