@@ -229,8 +229,12 @@ def test_tags_lists_and_pagination(sm, model_name, trained):
     assert [len(p["Models"]) for p in pages] == [2, 1]
     listed = sm.list_models(NameContains="kfsm-page", SortBy="Name", SortOrder="Ascending")["Models"]
     assert [m["ModelName"] for m in listed] == sorted(names)
-    done = sm.list_training_jobs(StatusEquals="Completed", MaxResults=100)["TrainingJobSummaries"]
-    assert trained["TrainingJobName"] in [j["TrainingJobName"] for j in done]
+    # by name: the session's cloud may hold more than a page of older jobs (the tuning tests' trials), and the
+    # list is oldest first
+    done = sm.list_training_jobs(StatusEquals="Completed", NameContains=trained["TrainingJobName"])
+    assert trained["TrainingJobName"] in [j["TrainingJobName"] for j in done["TrainingJobSummaries"]]
+    assert not sm.list_training_jobs(StatusEquals="Failed", NameContains=trained["TrainingJobName"])[
+        "TrainingJobSummaries"]
     for n in names:
         sm.delete_model(ModelName=n)
     assert sm.list_models(NameContains="kfsm-page")["Models"] == []
