@@ -9,12 +9,12 @@ clients for S3, IAM, STS, SageMaker and Logs (botocore parses each service's JSO
 components for the pipeline (~0.1 s).
 A daemon thread does that while the cloud starts: the clients are thrown away (no request is made, they
 are unsigned), but the session, the process's shared botocore data loader
-(:func:`kfsm_lab.aws.botocore_session`), the module imports, the components (built once per process)
-and the sample (read once per process) stay. Nothing here can fail the start. ``ensure_running`` returns
-once this is done (it is more work than the cloud's start): left to run beside setup's first calls, its
-imports held this process's GIL while their answers waited for it (measured again with kfp.Client's
-imports alone left to run beside setup: the cold flow to the first prediction 2.69 -> 2.80 s, median of 8
-alternated runs).
+(:func:`kfsm_lab.aws.botocore_session`), the module imports, the components (built once per process),
+the sample (read once per process) and its upload's encoding (for the next setup) stay. Nothing here can
+fail the start. ``ensure_running`` returns once this is done (it is more work than the cloud's start):
+left to run beside setup's first calls, its imports held this process's GIL while their answers waited
+for it (measured again with kfp.Client's imports alone left to run beside setup: the cold flow to the first
+prediction 2.69 -> 2.80 s, median of 8 alternated runs).
 """
 
 from __future__ import annotations
@@ -44,9 +44,9 @@ def _load(region: str, keys: RootKeys) -> None:
         unsigned = Config(signature_version=UNSIGNED)
         for service in SERVICES:
             session.client(service, endpoint_url="http://127.0.0.1:9", config=unsigned)
-        from ..data import load_sample
+        from ..provision.data_upload import encode_sample_ahead
 
-        load_sample()  # what setup uploads, next (a setup given other data does not wait for it)
+        encode_sample_ahead()  # what setup uploads, next (a setup given other data does not wait for it)
         for module in MODULES:
             importlib.import_module(module)
         from .. import components

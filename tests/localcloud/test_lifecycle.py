@@ -129,7 +129,9 @@ import sys, threading
 from kfsm_lab.localcloud import ensure_running, stop
 ensure_running(pace=0, lease=False, prewarm=sys.argv[1] == "yes")
 try:  # returned once the load-ahead is done: nothing of it is left to run beside the next steps' calls
-    print("kfp.client" in sys.modules, any(th.name == "kfsm-prewarm" for th in threading.enumerate()))
+    from kfsm_lab.provision import data_upload
+    print("kfp.client" in sys.modules, any(th.name == "kfsm-prewarm" for th in threading.enumerate()),
+          bool(data_upload._ahead))
 finally:
     stop()
 """
@@ -143,9 +145,10 @@ def test_a_cold_start_loads_ahead_only_for_a_process_that_makes_the_calls(tmp_pa
     out = subprocess.run([sys.executable, "-c", _PREWARM_PROBE, prewarm], capture_output=True, text=True,
                          timeout=120, env=env)
     assert out.returncode == 0, out.stderr
-    loaded, still_loading = out.stdout.split()[-2:]
+    loaded, still_loading, encoded = out.stdout.split()[-3:]
     assert loaded == ("True" if prewarm == "yes" else "False"), out.stdout  # kfp.Client()'s needs: the largest
     assert still_loading == "False", out.stdout
+    assert encoded == ("True" if prewarm == "yes" else "False"), out.stdout  # the sample's upload, for setup
 
 
 def test_a_cloud_found_once_is_known_without_a_call_until_its_state_file_changes(local_cloud):

@@ -102,6 +102,24 @@ def test_a_failed_upload_leaves_the_other_objects_up_and_a_rerun_sends_only_it(f
     assert failed.value in str(caught.value)
 
 
+def test_the_sample_encoded_ahead_is_taken_once_and_other_data_is_encoded_as_given(fresh_settings):
+    """A starting cloud's load-ahead encodes the bundled sample; the next setup uploads those very bytes and
+    lets them go; a setup given other splits encodes those."""
+    from kfsm_lab.data import load_sample
+    from kfsm_lab.provision import data_upload
+
+    data_upload.encode_sample_ahead()
+    ahead = data_upload._ahead[0]
+    other = load_sample().__class__(train=load_sample().train, valid=load_sample().test, test=load_sample().valid,
+                                    source="swapped")
+    assert data_upload.prepare_in_background(other).result()[0] is other and data_upload._ahead  # not taken
+    assert data_upload.prepare_in_background().result() is ahead and not data_upload._ahead  # taken, once
+    again = data_upload.prepare_in_background().result()
+    assert again is not ahead and again[1] == ahead[1]  # encoded anew: the same bytes
+    report = provision.setup_all(fresh_settings)
+    assert {s.name: s.status for s in report.steps}["data: train"] == "created"
+
+
 def test_lost_key_is_rotated_not_piled_up(fresh_settings):
     provision.setup_iam(fresh_settings)
     secret_store.forget(fresh_settings)
