@@ -73,3 +73,21 @@ import kfsm_lab, kubernetes
 print("__getattr__" in vars(kubernetes))
 """)
     assert out == ("False" if first == "kubernetes" else "True")
+
+
+def test_an_in_cluster_config_loads_as_in_a_kubeflow_notebook(tmp_path):
+    """On the aws target ``kfp.Client()`` without a host loads the pod's service-account config: the deferred
+    packages initialise on that path and the loaded configuration is the default one, as without the kit."""
+    token, cert = tmp_path / "token", tmp_path / "ca.crt"
+    token.write_text("a-service-account-token")
+    cert.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    out = _run(f"""
+import kfsm_lab, kfp.client
+import kubernetes
+from kubernetes.config.incluster_config import InClusterConfigLoader
+env = {{"KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443"}}
+InClusterConfigLoader({str(token)!r}, {str(cert)!r}, environ=env).load_and_set()
+conf = kubernetes.client.Configuration.get_default_copy()
+print(conf.host, conf.api_key["authorization"])
+""")
+    assert out == "https://10.0.0.1:443 bearer a-service-account-token"  # as kubernetes writes it
