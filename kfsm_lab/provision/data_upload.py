@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import functools
 import hashlib
 import io
 import threading
@@ -12,6 +13,7 @@ from ..data import S3Layout, to_csv, write_dense_tensor
 from ..data.mnist import MnistSplits
 from .calls import call, code_of
 from .results import StepResult
+from .side_by_side import side_by_side
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -147,10 +149,6 @@ def upload_data(settings: Settings, s3: Any, bucket: str, splits: MnistSplits,
         return StepResult(f"data: {name}", "created" if remote is None else "updated", detail,
                           f"s3://{bucket}/{key}")
 
-    with cf.ThreadPoolExecutor(max_workers=len(objects) - 1, thread_name_prefix="kfsm-upload") as pool:
-        later = [pool.submit(one, name, key) for name, key in objects[1:]]
-        try:
-            first = one(*objects[0])
-        finally:
-            cf.wait(later)  # every upload ends (or fails) before setup goes on; the first failure is raised
-    return [first, *(f.result() for f in later)]
+    first, *rest = (functools.partial(one, name, key) for name, key in objects)
+    train, others = side_by_side(first, *rest, name="kfsm-upload")
+    return [train, *others]
